@@ -1,5 +1,6 @@
 import type { Argv } from 'yargs';
 import type { CommandContext } from '../context.js';
+import { infoCommand } from './info.js';
 
 /**
  * A command module adds one command (or one command group) to the parser. Handlers map
@@ -9,4 +10,6 @@ import type { CommandContext } from '../context.js';
 export type CommandModule = (cli: Argv, ctx: CommandContext) => Argv;
 
 /** Every command, in help order. A test checks each file in this folder is registered. */
-export const commandModules: readonly CommandModule[] = [];
+export const commandModules: readonly CommandModule[] = [
+  infoCommand,
+];

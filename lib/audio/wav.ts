@@ -162,7 +162,7 @@ export class WavStreamReader {
     const out = decodeInterleaved(this.pending.subarray(0, frames * frameBytes), fmt);
     this.pending = this.pending.subarray(frames * frameBytes);
     this.dataRemaining -= frames * frameBytes;
-    if (this.dataRemaining < frameBytes) {
+    if (this.dataRemaining === 0 || (Number.isFinite(this.dataRemaining) && this.dataRemaining < frameBytes && this.pending.length >= this.dataRemaining)) {
       this.state = 'done';
       this.dataRemaining = 0;
     }
@@ -175,7 +175,8 @@ export class WavStreamReader {
   end(): { truncated: boolean } {
     if (!this.format) throw new InputError(this.name, this.state === 'riff' ? 'empty or not a WAV file' : 'WAV header incomplete (no fmt chunk)');
     if (!this.sawData) throw new InputError(this.name, 'WAV file has no data chunk (header only)');
-    const truncated = (this.state === 'data' && Number.isFinite(this.dataRemaining)) || this.pending.length > 0;
+    // Bytes after the data chunk (a pad byte, trailing LIST chunks) are not audio and are ignored.
+    const truncated = this.state === 'data' && Number.isFinite(this.dataRemaining) && this.dataRemaining > 0;
     return { truncated };
   }
 }

@@ -1,0 +1,5 @@
+export * from './types.js';
+export * from './wav.js';
+export * from './ffmpeg.js';
+export * from './decode.js';
+export * from './probe.js';
