@@ -4,6 +4,7 @@
  *
  * Usage: npm test [-- <substring filter on file paths>]
  */
+import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -26,6 +27,16 @@ if (files.length === 0) {
   console.error(`no test files matched${filter ? ` "${filter}"` : ''}`);
   console.log('0 passed, 1 failed');
   process.exit(1);
+}
+
+// The type check of lib, cli, tests, benchmarks and fixtures scripts counts as one test, so a
+// type error fails CI with the same summary line. Skipped when a filter is given (quick runs).
+let typecheck: 'passed' | 'failed' | 'skipped' = 'skipped';
+if (!filter) {
+  const tsc = spawnSync(process.execPath, [join(testDir, '..', 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(testDir, '..', 'tsconfig.test.json')], { encoding: 'utf8' });
+  typecheck = tsc.status === 0 ? 'passed' : 'failed';
+  console.log(`typecheck (tsc -p tsconfig.test.json): ${typecheck}`);
+  if (typecheck === 'failed') console.log(tsc.stdout, tsc.stderr);
 }
 
 // uvu's runner keeps its state on globalThis.UVU_DEFER / UVU_QUEUE; setting them before the
@@ -66,6 +77,7 @@ if (!Number.isFinite(total) || !Number.isFinite(passed)) {
   process.exit(1);
 }
 // uvu's Total excludes skipped tests; a test file that failed to load counts as one failure.
-const failed = total - passed + importFailures.length;
-console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+const failed = total - passed + importFailures.length + (typecheck === 'failed' ? 1 : 0);
+const passedAll = passed + (typecheck === 'passed' ? 1 : 0);
+console.log(`${passedAll} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exitCode = failed > 0 || process.exitCode ? 1 : 0;

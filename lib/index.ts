@@ -1,0 +1,18 @@
+/**
+ * earmark public API. Everything a bridge, a tool or a regression suite imports comes from here;
+ * a test pins the export list so nothing leaks or disappears by accident.
+ */
+export { VERSION, TOOL_NAME } from './version.js';
+export { InputError, ToolError, isUserFacingError } from './errors.js';
+
+// Audio I/O
+export type { AudioBuffer, MonoAudio } from './audio/types.js';
+export { AUDIO_LIMITS } from './audio/types.js';
+export { decodeWav, encodeWav, WavStreamReader } from './audio/wav.js';
+export type { WavFormat, WavSampleFormat, EncodeWavOptions } from './audio/wav.js';
+export { decodeFile, decodeStream, toMono, concatBlocks } from './audio/decode.js';
+export type { DecodeOptions, DecodeStream, StreamFormat } from './audio/decode.js';
+export { probeFile, sha256File } from './audio/probe.js';
+export type { ProbeResult } from './audio/probe.js';
+export { resolveFfmpeg, runFfmpeg } from './audio/ffmpeg.js';
+export type { FfmpegBinary } from './audio/ffmpeg.js';

@@ -1,0 +1,77 @@
+/**
+ * The scan report, schema `earmark.report/1` (shared/docs/architecture.md). Field names are a
+ * contract other tools depend on: add fields, never rename or remove them.
+ *
+ * Findings (legs, segments, edits) are kept apart from interpretation (`verdict`, `limits`).
+ * Same input and options → byte-identical JSON: no wall-clock time, no absolute temp paths,
+ * numbers rounded at fixed precision by the renderer.
+ */
+export const REPORT_SCHEMA = 'earmark.report/1';
+
+export type LegKind = 'app' | 'browser' | 'sip' | 'pstn' | 'recorder';
+export type EditKind = 'cut' | 'insert' | 'reorder' | 'speed' | 'splice' | 'unknown';
+
+export interface ReportSegment {
+  /** Seconds in the clip. */
+  start: number;
+  end: number;
+  /** The leg's session offset (seconds since the leg's mark started) at `start`. */
+  sessionOffset: number;
+  /** Detection score of this segment (standard-normal units under no mark). */
+  score?: number;
+}
+
+export interface ReportLeg {
+  token: string;
+  meeting: string | null;
+  participant: string | null;
+  leg: LegKind | null;
+  device?: string | null;
+  joined?: string | null;
+  /** Family-wise corrected p-value (all candidates, offsets and speeds searched). */
+  pValue: number;
+  /** Detection statistic (standard-normal units under no mark, before correction). */
+  score: number;
+  /** Time-scale factor of the clip relative to the embedded audio (1 = none). */
+  speed?: number;
+  segments: ReportSegment[];
+  /** Registry inclusion proof for the cited entry, verifiable offline. */
+  inclusionProof?: unknown;
+}
+
+export interface ReportEdit {
+  /** Seconds in the clip. */
+  time: number;
+  kind: EditKind;
+  confidence: number;
+  evidence: string;
+}
+
+export interface ReportInput {
+  path: string;
+  sha256: string;
+  durationSec: number;
+  sampleRate: number;
+  channels: number;
+  container?: string;
+  codec?: string;
+  sizeBytes?: number;
+}
+
+export interface Report {
+  schema: typeof REPORT_SCHEMA;
+  tool: { name: string; version: string };
+  input: ReportInput;
+  /** Key id (a short hash), never the key. */
+  key?: { id: string };
+  /** Every analysis parameter, defaults included. */
+  parameters?: Record<string, unknown>;
+  registry?: { path: string; checkpoint?: string; candidates: number } | null;
+  legs: ReportLeg[];
+  edits: ReportEdit[];
+  verdict: string;
+  /** What the findings do not show (stated every time). */
+  limits?: string[];
+  /** Evidence hash re-checked after analysis: the file was not modified during the scan. */
+  integrity?: { sha256AtEnd: string; unchanged: boolean };
+}
