@@ -167,7 +167,7 @@ export class WavStreamReader {
       this.dataRemaining = 0;
     }
     // Keep the leftover partial frame in its own buffer so the big input can be released.
-    this.pending = this.pending.slice();
+    this.pending = copyBytes(this.pending);
     return out;
   }
 
@@ -181,11 +181,30 @@ export class WavStreamReader {
   }
 }
 
+/** A real copy (Node's Buffer#slice returns a view, Uint8Array#slice copies). */
+function copyBytes(b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(b.length);
+  out.set(b);
+  return out;
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 function decodeInterleaved(bytes: Uint8Array, fmt: WavFormat): Float32Array[] {
   const nCh = fmt.channelCount;
   const bps = BYTES[fmt.sampleFormat];
   const frames = bytes.length / (bps * nCh);
   const out = Array.from({ length: nCh }, () => new Float32Array(frames));
+  if (fmt.sampleFormat === 'float32' && LITTLE_ENDIAN) {
+    // Fast path for ffmpeg's pcm_f32le pipe: de-interleave from a typed view (copy if unaligned).
+    const aligned = bytes.byteOffset % 4 === 0 ? bytes : copyBytes(bytes);
+    const f = new Float32Array(aligned.buffer, aligned.byteOffset, frames * nCh);
+    for (let c = 0; c < nCh; c++) {
+      const ch = out[c]!;
+      for (let i = 0, j = c; i < frames; i++, j += nCh) ch[i] = f[j]!;
+    }
+    return out;
+  }
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let at = 0;
   for (let i = 0; i < frames; i++) {
