@@ -89,6 +89,17 @@ export class WavStreamReader {
 
   /** Push bytes; returns the whole frames now available (possibly zero-length channels). */
   push(bytes: Uint8Array): Float32Array[] {
+    if (this.state === 'data' && this.pending.length > 0) {
+      const frameBytes = BYTES[this.format!.sampleFormat] * this.format!.channelCount;
+      const need = frameBytes - this.pending.length;
+      if (need > 0 && bytes.length >= need && this.dataRemaining >= frameBytes) {
+        const prefix = new Uint8Array(frameBytes);
+        prefix.set(this.pending, 0);
+        prefix.set(bytes.subarray(0, need), this.pending.length);
+        this.pending = bytes.subarray(need);
+        return this.takeFrames(prefix);
+      }
+    }
     this.append(bytes);
     for (;;) {
       if (this.state === 'riff') {
@@ -154,19 +165,28 @@ export class WavStreamReader {
     return Array.from({ length: n }, () => new Float32Array(0));
   }
 
-  private takeFrames(): Float32Array[] {
+  /**
+   * Decode the whole frames in `pending`. `prefix` (exactly one frame, stitched from a partial
+   * frame left by the previous push and the start of this one) is decoded first into the same
+   * output, so a pipe's chunk is never copied just to join a few leftover bytes.
+   */
+  private takeFrames(prefix?: Uint8Array): Float32Array[] {
     const fmt = this.format!;
     const frameBytes = BYTES[fmt.sampleFormat] * fmt.channelCount;
+    const lead = prefix ? 1 : 0;
+    if (prefix) this.dataRemaining -= frameBytes;
     const usable = Math.min(this.pending.length, this.dataRemaining);
-    const frames = Math.floor(usable / frameBytes);
-    const out = decodeInterleaved(this.pending.subarray(0, frames * frameBytes), fmt);
+    const frames = Math.max(0, Math.floor(usable / frameBytes));
+    const out = Array.from({ length: fmt.channelCount }, () => new Float32Array(frames + lead));
+    if (prefix) decodeInterleavedInto(prefix, fmt, out, 0);
+    decodeInterleavedInto(this.pending.subarray(0, frames * frameBytes), fmt, out, lead);
     this.pending = this.pending.subarray(frames * frameBytes);
     this.dataRemaining -= frames * frameBytes;
     if (this.dataRemaining === 0 || (Number.isFinite(this.dataRemaining) && this.dataRemaining < frameBytes && this.pending.length >= this.dataRemaining)) {
       this.state = 'done';
       this.dataRemaining = 0;
     }
-    // Keep the leftover partial frame in its own buffer so the big input can be released.
+    // Keep the leftover partial frame (a few bytes) in its own buffer so the chunk can be released.
     this.pending = copyBytes(this.pending);
     return out;
   }
@@ -190,20 +210,20 @@ function copyBytes(b: Uint8Array): Uint8Array {
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-function decodeInterleaved(bytes: Uint8Array, fmt: WavFormat): Float32Array[] {
+/** Decode interleaved frames into `out[c][offset ...]`. */
+function decodeInterleavedInto(bytes: Uint8Array, fmt: WavFormat, out: Float32Array[], offset: number): void {
   const nCh = fmt.channelCount;
   const bps = BYTES[fmt.sampleFormat];
   const frames = bytes.length / (bps * nCh);
-  const out = Array.from({ length: nCh }, () => new Float32Array(frames));
   if (fmt.sampleFormat === 'float32' && LITTLE_ENDIAN) {
     // Fast path for ffmpeg's pcm_f32le pipe: de-interleave from a typed view (copy if unaligned).
     const aligned = bytes.byteOffset % 4 === 0 ? bytes : copyBytes(bytes);
     const f = new Float32Array(aligned.buffer, aligned.byteOffset, frames * nCh);
     for (let c = 0; c < nCh; c++) {
       const ch = out[c]!;
-      for (let i = 0, j = c; i < frames; i++, j += nCh) ch[i] = f[j]!;
+      for (let i = 0, j = c; i < frames; i++, j += nCh) ch[offset + i] = f[j]!;
     }
-    return out;
+    return;
   }
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let at = 0;
@@ -233,11 +253,10 @@ function decodeInterleaved(bytes: Uint8Array, fmt: WavFormat): Float32Array[] {
           s = v.getFloat64(at, true);
           break;
       }
-      out[c]![i] = s;
+      out[c]![offset + i] = s;
       at += bps;
     }
   }
-  return out;
 }
 
 /** Decode a whole WAV file held in memory. Truncated data is an error unless `allowTruncated`. */
