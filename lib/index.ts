@@ -16,3 +16,8 @@ export { probeFile, sha256File } from './audio/probe.js';
 export type { ProbeResult } from './audio/probe.js';
 export { resolveFfmpeg, runFfmpeg } from './audio/ffmpeg.js';
 export type { FfmpegBinary } from './audio/ffmpeg.js';
+export { writeAudioFile, outputExtension, OUTPUT_EXTENSIONS, OUTPUT_FORMATS } from './audio/encode.js';
+export type { OutputExtension, WriteAudioOptions, WrittenAudio } from './audio/encode.js';
+
+// Channel simulator: codec chains, room, meeting simulator (for regression-testing bridges)
+export * from './channel/index.js';

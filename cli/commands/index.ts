@@ -1,6 +1,7 @@
 import type { Argv } from 'yargs';
 import type { CommandContext } from '../context.js';
 import { infoCommand } from './info.js';
+import { simulateCommand } from './simulate.js';
 
 /**
  * A command module adds one command (or one command group) to the parser. Handlers map
@@ -12,4 +13,5 @@ export type CommandModule = (cli: Argv, ctx: CommandContext) => Argv;
 /** Every command, in help order. A test checks each file in this folder is registered. */
 export const commandModules: readonly CommandModule[] = [
   infoCommand,
+  simulateCommand,
 ];

@@ -8,7 +8,9 @@
  */
 export const REPORT_SCHEMA = 'earmark.report/1';
 
-export type LegKind = 'app' | 'browser' | 'sip' | 'pstn' | 'recorder';
+import type { LegKind } from '../channel/meeting.js';
+
+export type { LegKind };
 export type EditKind = 'cut' | 'insert' | 'reorder' | 'speed' | 'splice' | 'unknown';
 
 export interface ReportSegment {
