@@ -4,6 +4,8 @@
  */
 export { VERSION, TOOL_NAME } from './version.js';
 export { InputError, ToolError, isUserFacingError } from './errors.js';
+export { LEG_KINDS } from './legs.js';
+export type { LegKind } from './legs.js';
 
 // Audio I/O
 export type { AudioBuffer, MonoAudio } from './audio/types.js';
@@ -21,3 +23,6 @@ export type { OutputExtension, WriteAudioOptions, WrittenAudio } from './audio/e
 
 // Channel simulator: codec chains, room, meeting simulator (for regression-testing bridges)
 export * from './channel/index.js';
+
+// Session registry: RFC 6962 log, signed checkpoints, file and PostgreSQL stores, verification
+export * from './registry/index.js';

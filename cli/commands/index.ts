@@ -1,6 +1,8 @@
 import type { Argv } from 'yargs';
 import type { CommandContext } from '../context.js';
 import { infoCommand } from './info.js';
+import { keygenCommand } from './keygen.js';
+import { registryCommand } from './registry.js';
 import { simulateCommand } from './simulate.js';
 
 /**
@@ -12,6 +14,8 @@ export type CommandModule = (cli: Argv, ctx: CommandContext) => Argv;
 
 /** Every command, in help order. A test checks each file in this folder is registered. */
 export const commandModules: readonly CommandModule[] = [
+  keygenCommand,
   infoCommand,
   simulateCommand,
+  registryCommand,
 ];

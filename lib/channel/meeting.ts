@@ -21,8 +21,11 @@ import { describeChain, toSteps } from './steps.js';
 import type { ChannelStep } from './steps.js';
 import { applyChain, checkAudio } from './transform.js';
 
-export type LegKind = 'app' | 'browser' | 'sip' | 'pstn' | 'recorder';
-export const LEG_KINDS: readonly LegKind[] = ['app', 'browser', 'sip', 'pstn', 'recorder'];
+import { LEG_KINDS } from '../legs.js';
+import type { LegKind } from '../legs.js';
+
+export { LEG_KINDS };
+export type { LegKind };
 
 /**
  * Codec chains per leg kind, in each direction. PSTN / mobile dial-in crosses a G.711 trunk and
@@ -248,7 +251,7 @@ function checkOptions(opts: MeetingOptions): void {
   if (!(opts.durationSec > 0 && opts.durationSec <= 4 * 3600)) throw new InputError('meeting', `durationSec must be in (0, 14400], got ${opts.durationSec}`);
   if (!Number.isSafeInteger(opts.seed)) throw new InputError('meeting', `seed must be a whole number, got ${opts.seed}`);
   opts.participants.forEach((p, i) => {
-    if (!LEG_KINDS.includes(p.leg)) throw new InputError(`meeting participant ${i} (${p.name})`, `unknown leg kind "${p.leg}" (known: ${LEG_KINDS.join(', ')})`);
+    if (!(LEG_KINDS as readonly string[]).includes(p.leg)) throw new InputError(`meeting participant ${i} (${p.name})`, `unknown leg kind "${p.leg}" (known: ${LEG_KINDS.join(', ')})`);
     const speech: readonly AudioBuffer[] = p.speech ?? [];
     speech.forEach((s, j) => {
       checkAudio(s, `meeting participant ${i} (${p.name}) speech ${j}`);

@@ -1,0 +1,232 @@
+import { readFile } from 'node:fs/promises';
+import type { Argv } from 'yargs';
+import { InputError } from '../../lib/errors.js';
+import { NoteError, parseCheckpoint, parseSignedNote } from '../../lib/registry/checkpoint.js';
+import { verifyProofBundle } from '../../lib/registry/bundle.js';
+import { LEG_KINDS } from '../../lib/registry/events.js';
+import type { RegistryEvent } from '../../lib/registry/events.js';
+import { openRegistry } from '../../lib/registry/registry.js';
+import type { IndexedEvent, OpenRegistryOptions, Registry } from '../../lib/registry/registry.js';
+import { FINDING_INFO } from '../../lib/registry/verify.js';
+import type { VerifyReport } from '../../lib/registry/verify.js';
+import { ExitCode } from '../io.js';
+import type { CommandContext } from '../context.js';
+
+const MAX_FINDINGS_SHOWN = 20;
+
+/** `registry verify` text: first line says intact or names the first bad entry. */
+export function renderVerifyText(report: VerifyReport): string {
+  const lines: string[] = [];
+  if (report.intact) {
+    lines.push(`intact: ${report.location}: ${report.size} entries, ${report.checkpointsVerified} signed checkpoints verified (committed size ${report.committedSize})`);
+  } else {
+    const first = report.first!;
+    const where = first.index === null ? '' : `first bad entry #${first.index} `;
+    lines.push(`TAMPERED: ${report.location}: ${where}(${first.kind}): ${first.detail}`);
+    for (const f of report.findings.slice(0, MAX_FINDINGS_SHOWN)) {
+      lines.push(`  ${f.index === null ? '-' : `#${f.index}`} ${f.kind}: ${f.detail}`);
+    }
+    if (report.findings.length > MAX_FINDINGS_SHOWN) lines.push(`  … ${report.findings.length - MAX_FINDINGS_SHOWN} more findings (use --json)`);
+  }
+  for (const w of report.warnings) lines.push(`warning: ${w}`);
+  lines.push(`origin: ${report.origin}`, `verifier key: ${report.verifierKey}`, `root (size ${report.size}): ${report.rootHash}`);
+  return lines.join('\n');
+}
+
+/** `registry list` text: one line per entry. */
+export function renderEventsText(events: readonly IndexedEvent[]): string {
+  const describe = (e: RegistryEvent): string => {
+    switch (e.type) {
+      case 'meeting.created':
+        return `meeting=${e.meeting} created=${e.created}`;
+      case 'leg.joined':
+        return `token=${e.token} meeting=${e.meeting} participant=${JSON.stringify(e.participant)} leg=${e.leg}${e.device === undefined ? '' : ` device=${JSON.stringify(e.device)}`} joined=${e.joined}`;
+      case 'leg.left':
+        return `token=${e.token} left=${e.left}`;
+      case 'key.rotated':
+        return `key=${e.key} rotated=${e.rotated}`;
+    }
+  };
+  if (events.length === 0) return '(no entries)';
+  return events.map(({ index, event }) => `#${index} ${event.type} ${describe(event)}`).join('\n');
+}
+
+async function readTextFile(path: string, what: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new InputError(path, code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? `is a directory, not ${what}` : `cannot read ${what} (${(err as Error).message})`);
+  }
+}
+
+async function withRegistry<T>(location: string, options: OpenRegistryOptions, fn: (r: Registry) => Promise<T>): Promise<T> {
+  const registry = await openRegistry(location, options);
+  try {
+    return await fn(registry);
+  } finally {
+    await registry.close();
+  }
+}
+
+function keyOptions(args: { 'signing-key'?: string | undefined }): OpenRegistryOptions {
+  const path = args['signing-key'] ?? process.env['EARMARK_SIGNING_KEY'];
+  return path === undefined || path === '' ? {} : { signingKeyPath: path };
+}
+
+const registryPositional = { type: 'string', demandOption: true, describe: 'registry directory, or postgres://user:pass@host/db[?schema=name]' } as const;
+const signingKeyOption = {
+  type: 'string',
+  describe: 'signing key file (default: <registry>.signing-key for a directory; $EARMARK_SIGNING_KEY)',
+} as const;
+
+export function registryCommand(cli: Argv, ctx: CommandContext): Argv {
+  return cli.command('registry', 'Tamper-evident session registry: legs, tokens, signed checkpoints, proofs', (y) =>
+    y
+      .command(
+        'init <registry>',
+        'Create a registry and its signing key (add also creates one when missing)',
+        (c) =>
+          c
+            .positional('registry', registryPositional)
+            .option('origin', { type: 'string', describe: 'log origin / key name (default: earmark.registry/<random>)' })
+            .option('signing-key', signingKeyOption),
+        async (args) => {
+          const d = await withRegistry(args.registry, keyOptions(args), (r) => r.init(args.origin === undefined ? {} : { origin: args.origin }));
+          ctx.io.out(`origin: ${d.origin}\nverifier key: ${d.verifierKey}`);
+        },
+      )
+      .command(
+        'add <registry>',
+        'Register a leg; prints its new token as the last line',
+        (c) =>
+          c
+            .positional('registry', registryPositional)
+            .option('meeting', { type: 'string', demandOption: true, describe: 'meeting id' })
+            .option('participant', { type: 'string', demandOption: true, describe: 'participant name' })
+            .option('leg', { type: 'string', demandOption: true, choices: LEG_KINDS, describe: 'leg kind' })
+            .option('device', { type: 'string', describe: 'device description' })
+            .option('joined', { type: 'string', describe: 'join time, RFC 3339 with offset (default: now)' })
+            .option('signing-key', signingKeyOption),
+        async (args) => {
+          const res = await withRegistry(args.registry, keyOptions(args), (r) =>
+            r.addLeg({
+              meeting: args.meeting,
+              participant: args.participant,
+              leg: args.leg,
+              ...(args.device === undefined ? {} : { device: args.device }),
+              ...(args.joined === undefined ? {} : { joined: args.joined }),
+            }),
+          );
+          ctx.io.out(`leg.joined #${res.index}: meeting ${res.event.meeting}, ${res.event.participant}, ${res.event.leg}, joined ${res.event.joined}`);
+          ctx.io.out(res.token);
+        },
+      )
+      .command(
+        'leave <registry> <token>',
+        'Record that a leg left',
+        (c) =>
+          c
+            .positional('registry', registryPositional)
+            .positional('token', { type: 'string', demandOption: true, describe: 'the leg token' })
+            .option('left', { type: 'string', describe: 'leave time, RFC 3339 with offset (default: now)' })
+            .option('signing-key', signingKeyOption),
+        async (args) => {
+          const res = await withRegistry(args.registry, keyOptions(args), (r) =>
+            r.leaveLeg({ token: args.token, ...(args.left === undefined ? {} : { left: args.left }) }),
+          );
+          ctx.io.out(`leg.left #${res.index}: ${res.event.token} left ${res.event.left}`);
+        },
+      )
+      .command(
+        'list <registry>',
+        'List every entry of the log',
+        (c) => c.positional('registry', registryPositional).option('json', { type: 'boolean', default: false, describe: 'print JSON' }),
+        async (args) => {
+          const { location, description, events } = await withRegistry(args.registry, {}, async (r) => ({
+            location: r.location,
+            description: await r.describe(),
+            events: await r.events(),
+          }));
+          if (args.json) {
+            const entries = events.map(({ index, event }) => ({ index, ...event }));
+            ctx.io.out(JSON.stringify({ registry: location, origin: description.origin, size: events.length, entries }, null, 2));
+          } else {
+            ctx.io.out(renderEventsText(events));
+          }
+        },
+      )
+      .command(
+        'checkpoint <registry>',
+        'Print the current signed checkpoint (C2SP tlog-checkpoint signed note)',
+        (c) => c.positional('registry', registryPositional).option('signing-key', signingKeyOption),
+        async (args) => {
+          ctx.io.out(await withRegistry(args.registry, keyOptions(args), (r) => r.checkpoint()));
+        },
+      )
+      .command(
+        'prove <registry> <token>',
+        "Print an offline-checkable inclusion proof bundle (JSON) of a leg's entry",
+        (c) => c.positional('registry', registryPositional).positional('token', { type: 'string', demandOption: true, describe: 'the leg token' }),
+        async (args) => {
+          const bundle = await withRegistry(args.registry, {}, (r) => r.prove(args.token));
+          ctx.io.out(JSON.stringify(bundle, null, 2));
+        },
+      )
+      .command(
+        'verify-proof <bundle>',
+        'Check an inclusion proof bundle offline: exit 0 valid, 1 invalid',
+        (c) =>
+          c
+            .positional('bundle', { type: 'string', demandOption: true, describe: 'bundle JSON file from registry prove' })
+            .option('public-key', { type: 'string', describe: "the registry's verifier key, to require it" }),
+        async (args) => {
+          const text = await readTextFile(args.bundle, 'a proof bundle');
+          let bundle: unknown;
+          try {
+            bundle = JSON.parse(text);
+          } catch {
+            throw new InputError(args.bundle, 'not JSON (expected a proof bundle from earmark registry prove)');
+          }
+          const check = verifyProofBundle(bundle, args['public-key'] === undefined ? {} : { trustedPublicKey: args['public-key'] });
+          if (check.ok) {
+            ctx.io.out(`valid: ${check.event.type} at #${(bundle as { index: number }).index} of ${check.checkpoint.origin} size ${check.checkpoint.size}`);
+          } else {
+            ctx.io.out(`INVALID: ${check.reason}`);
+            ctx.exitCode = ExitCode.verificationFailed;
+          }
+        },
+      )
+      .command(
+        'verify <registry>',
+        'Verify the whole log: exit 0 intact, 1 tampered (names the first bad entry), 2 unreadable',
+        (c) =>
+          c
+            .positional('registry', registryPositional)
+            .option('checkpoint', { type: 'string', describe: 'a signed checkpoint kept outside the registry; the log must be consistent with it' })
+            .option('public-key', { type: 'string', describe: 'the verifier key the registry must have' })
+            .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' }),
+        async (args) => {
+          let external: { note: string; label: string } | undefined;
+          if (args.checkpoint !== undefined) {
+            const note = await readTextFile(args.checkpoint, 'a checkpoint');
+            try {
+              parseCheckpoint(parseSignedNote(note).text);
+            } catch (err) {
+              throw new InputError(args.checkpoint, `not a signed checkpoint (${err instanceof NoteError ? err.message : String(err)})`);
+            }
+            external = { note, label: args.checkpoint };
+          }
+          const report = await withRegistry(args.registry, {}, (r) =>
+            r.verify({
+              ...(external === undefined ? {} : { externalCheckpoint: external }),
+              ...(args['public-key'] === undefined ? {} : { trustedVerifierKey: args['public-key'] }),
+            }),
+          );
+          ctx.io.out(args.json ? JSON.stringify({ ...report, findingTitles: Object.fromEntries(report.findings.map((f) => [f.kind, FINDING_INFO[f.kind].title])) }, null, 2) : renderVerifyText(report));
+          if (!report.intact) ctx.exitCode = ExitCode.verificationFailed;
+        },
+      )
+      .demandCommand(1, 'name a registry subcommand (init, add, leave, list, checkpoint, prove, verify-proof, verify)'),
+  );
+}
