@@ -1,7 +1,9 @@
 import type { Argv } from 'yargs';
 import type { CommandContext } from '../context.js';
+import { embedCommand } from './embed.js';
 import { infoCommand } from './info.js';
 import { keygenCommand } from './keygen.js';
+import { scanCommand } from './scan.js';
 import { registryCommand } from './registry.js';
 import { simulateCommand } from './simulate.js';
 
@@ -15,6 +17,8 @@ export type CommandModule = (cli: Argv, ctx: CommandContext) => Argv;
 /** Every command, in help order. A test checks each file in this folder is registered. */
 export const commandModules: readonly CommandModule[] = [
   keygenCommand,
+  embedCommand,
+  scanCommand,
   infoCommand,
   simulateCommand,
   registryCommand,

@@ -309,7 +309,9 @@ export function encodeWav(audio: AudioBuffer, opts: EncodeWavOptions = {}): Uint
   if (extensible) {
     v.setUint16(36, 22, true); // cbSize
     v.setUint16(38, bps * 8, true); // valid bits
-    v.setUint32(40, nCh <= 32 ? (2 ** nCh - 1) >>> 0 : 0, true); // channel mask: first nCh speakers
+    // Channel mask: mono is front centre (not front left, which ffmpeg's encoders reject as a
+    // layout); otherwise the first nCh speaker positions.
+    v.setUint32(40, nCh === 1 ? 0x4 : nCh <= 32 ? (2 ** nCh - 1) >>> 0 : 0, true);
     // SubFormat GUID: {tag}-0000-0010-8000-00aa00389b71
     v.setUint16(44, tag, true);
     const guidTail = [0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0xaa, 0x00, 0x38, 0x9b, 0x71];

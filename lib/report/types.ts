@@ -68,7 +68,7 @@ export interface Report {
   key?: { id: string };
   /** Every analysis parameter, defaults included. */
   parameters?: Record<string, unknown>;
-  registry?: { path: string; checkpoint?: string; candidates: number } | null;
+  registry?: { path: string; candidates: number; intact: boolean; problem?: string; checkpoint?: string } | null;
   legs: ReportLeg[];
   edits: ReportEdit[];
   verdict: string;

@@ -1,0 +1,60 @@
+import { realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Argv } from 'yargs';
+import { decodeFile } from '../../lib/audio/decode.js';
+import { outputExtension, writeAudioFile } from '../../lib/audio/encode.js';
+import { InputError } from '../../lib/errors.js';
+import { embedAudio } from '../../lib/mark/embed.js';
+import type { CommandContext } from '../context.js';
+import { readKeyFile } from '../keyfile.js';
+
+/** Longest session offset accepted (a day): sessions of up to 12 hours are searched by scan. */
+const MAX_OFFSET_SEC = 86_400;
+
+/**
+ * A token names one leg. Control characters are refused: decoy tokens (used by the detector to
+ * estimate the null) contain one, so no real leg can ever carry a decoy's pattern.
+ */
+export function checkToken(token: string): string {
+  if (token.length === 0 || token.length > 128) throw new InputError('--token', 'must be 1 to 128 characters');
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(token)) throw new InputError('--token', 'must not contain control characters');
+  return token;
+}
+
+function samePath(a: string, b: string): boolean {
+  try {
+    return realpathSync(a) === realpathSync(b);
+  } catch {
+    return resolve(a) === resolve(b);
+  }
+}
+
+export function embedCommand(cli: Argv, ctx: CommandContext): Argv {
+  return cli.command(
+    'embed <in> <out>',
+    "Embed a leg's mark (key + token) into audio; writes the format the output extension names",
+    (y) =>
+      y
+        .positional('in', { type: 'string', demandOption: true, describe: 'any file ffmpeg reads' })
+        .positional('out', { type: 'string', demandOption: true, describe: 'output file (.wav .flac .m4a .mp3 .ogg .opus .amr ...)' })
+        .option('key', { type: 'string', demandOption: true, describe: 'key file (earmark keygen)' })
+        .option('token', { type: 'string', demandOption: true, describe: "the leg's registry token" })
+        .option('offset', { type: 'number', default: 0, describe: "session offset (s) of the input's first sample" }),
+    async (args) => {
+      const token = checkToken(args.token);
+      if (!Number.isFinite(args.offset) || args.offset < 0 || args.offset > MAX_OFFSET_SEC)
+        throw new InputError('--offset', `must be between 0 and ${MAX_OFFSET_SEC} seconds, got ${String(args.offset)}`);
+      outputExtension(args.out);
+      if (samePath(args.in, args.out)) throw new InputError(args.out, 'is the input file; refusing to overwrite the original');
+      const key = await readKeyFile(args.key);
+      const audio = await decodeFile(args.in);
+      const marked = embedAudio(audio, { key, token, offsetSec: args.offset });
+      // Lossless outputs keep float precision where the format allows; WAV as 24-bit PCM keeps the
+      // mark (tens of dB above 16-bit quantization would also do) without clipping surprises.
+      const written = await writeAudioFile(args.out, marked, { wavFormat: 'pcm24' });
+      const seconds = (marked.channels[0]!.length / marked.sampleRate).toFixed(3);
+      ctx.io.out(`${written.path}: ${seconds} s marked for token ${token} from session offset ${args.offset} s (key id ${key.id})`);
+    },
+  );
+}

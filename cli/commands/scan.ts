@@ -1,0 +1,46 @@
+import { writeFile } from 'node:fs/promises';
+import type { Argv } from 'yargs';
+import { InputError } from '../../lib/errors.js';
+import { renderReportJson } from '../../lib/report/json.js';
+import { renderReportHtml, renderReportText } from '../../lib/report/text.js';
+import { scanFile } from '../../lib/trace/scan.js';
+import type { CommandContext } from '../context.js';
+import { readKeyFile } from '../keyfile.js';
+import { checkToken } from './embed.js';
+
+export function scanCommand(cli: Argv, ctx: CommandContext): Argv {
+  return cli.command(
+    'scan <clip>',
+    'Find which legs a leaked clip passed through, where each piece sits in the session, and edits; report as text, JSON or HTML',
+    (y) =>
+      y
+        .positional('clip', { type: 'string', demandOption: true, describe: 'any file ffmpeg reads (wav mp3 m4a mp4 ogg webm amr ...)' })
+        .option('key', { type: 'string', demandOption: true, describe: 'key file (earmark keygen)' })
+        .option('registry', { type: 'string', describe: 'registry directory or postgres:// URL: its legs are the candidates' })
+        .option('meeting', { type: 'string', describe: "only this meeting's legs are candidates" })
+        .option('token', { type: 'string', array: true, describe: 'extra candidate token(s)' })
+        .option('alpha', { type: 'number', default: 1e-6, describe: 'family-wise false-attribution level per scan' })
+        .option('json', { type: 'boolean', default: false, describe: 'print the earmark.report/1 JSON on stdout' })
+        .option('html', { type: 'string', describe: 'also write an HTML report to this file' }),
+    async (args) => {
+      if (!(args.alpha > 0 && args.alpha < 1)) throw new InputError('--alpha', `must be between 0 and 1, got ${String(args.alpha)}`);
+      const tokens = (args.token ?? []).map((t) => checkToken(String(t)));
+      const key = await readKeyFile(args.key);
+      const report = await scanFile(args.clip, {
+        key,
+        ...(args.registry !== undefined ? { registry: args.registry } : {}),
+        ...(args.meeting !== undefined ? { meeting: args.meeting } : {}),
+        tokens,
+        alpha: args.alpha,
+      });
+      if (args.html !== undefined) {
+        try {
+          await writeFile(args.html, renderReportHtml(report));
+        } catch (err) {
+          throw new InputError(args.html, `cannot write HTML report (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+        }
+      }
+      ctx.io.out(args.json ? renderReportJson(report) : renderReportText(report));
+    },
+  );
+}

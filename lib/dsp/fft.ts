@@ -1,0 +1,87 @@
+/**
+ * Typed wrapper around fft.js, the only module that imports it. A `RealFft` holds the plan
+ * (twiddle tables) and scratch buffers for one size; create one per size and reuse it (an
+ * instance is not re-entrant, so do not share one between interleaved users).
+ */
+import FFT from 'fft.js';
+
+/** A real FFT of a fixed power-of-two size. Spectra are `size / 2 + 1` bins (DC..Nyquist). */
+export class RealFft {
+  readonly size: number;
+  readonly bins: number;
+  readonly #plan: FFT;
+  readonly #complexOut: Float64Array;
+  readonly #complexIn: Float64Array;
+  readonly #realIn: Float64Array;
+
+  constructor(size: number) {
+    if (!Number.isInteger(size) || size < 4 || (size & (size - 1)) !== 0) {
+      throw new RangeError(`FFT size must be a power of two >= 4, got ${size}`);
+    }
+    this.size = size;
+    this.bins = size / 2 + 1;
+    this.#plan = new FFT(size);
+    this.#complexOut = new Float64Array(2 * size);
+    this.#complexIn = new Float64Array(2 * size);
+    this.#realIn = new Float64Array(size);
+  }
+
+  /** Forward transform of `input` (length <= size, zero-padded) into re/im (length >= bins). */
+  forward(input: ArrayLike<number>, re: Float64Array, im: Float64Array): void {
+    const n = this.size;
+    const x = this.#realIn;
+    const len = Math.min(input.length, n);
+    for (let i = 0; i < len; i++) x[i] = input[i]!;
+    for (let i = len; i < n; i++) x[i] = 0;
+    const out = this.#complexOut;
+    this.#plan.realTransform(out, x);
+    for (let k = 0; k < this.bins; k++) {
+      re[k] = out[2 * k]!;
+      im[k] = out[2 * k + 1]!;
+    }
+  }
+
+  /** Power spectrum |X_k|^2 of `input` into `power` (length >= bins). */
+  power(input: ArrayLike<number>, power: Float64Array | Float32Array): void {
+    const n = this.size;
+    const x = this.#realIn;
+    const len = Math.min(input.length, n);
+    for (let i = 0; i < len; i++) x[i] = input[i]!;
+    for (let i = len; i < n; i++) x[i] = 0;
+    const out = this.#complexOut;
+    this.#plan.realTransform(out, x);
+    for (let k = 0; k < this.bins; k++) {
+      const a = out[2 * k]!;
+      const b = out[2 * k + 1]!;
+      power[k] = a * a + b * b;
+    }
+  }
+
+  /** Inverse of `forward`: a real signal of length `size` from bins 0..size/2 (1/N scaled). */
+  inverse(re: ArrayLike<number>, im: ArrayLike<number>, output: Float64Array | Float32Array): void {
+    const n = this.size;
+    const half = n / 2;
+    const c = this.#complexIn;
+    for (let k = 0; k <= half; k++) {
+      c[2 * k] = re[k]!;
+      c[2 * k + 1] = im[k]!;
+    }
+    // Hermitian symmetry: X[N-k] = conj(X[k]).
+    for (let k = 1; k < half; k++) {
+      c[2 * (n - k)] = re[k]!;
+      c[2 * (n - k) + 1] = -im[k]!;
+    }
+    c[1] = 0;
+    c[2 * half + 1] = 0;
+    const out = this.#complexOut;
+    this.#plan.inverseTransform(out, c);
+    for (let i = 0; i < n; i++) output[i] = out[2 * i]!;
+  }
+}
+
+/** Smallest power of two >= n (and >= 4). */
+export function nextPowerOfTwo(n: number): number {
+  let p = 4;
+  while (p < n) p *= 2;
+  return p;
+}

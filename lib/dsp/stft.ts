@@ -1,0 +1,41 @@
+/**
+ * Short-time analysis for detectors: power spectrogram frames at a fixed hop. Frame i covers
+ * samples [i * hop, i * hop + frameSize) (Hann window); its centre is i * hop + frameSize / 2.
+ */
+import { RealFft } from './fft.js';
+import { hann } from './window.js';
+
+export interface PowerSpectrogram {
+  /** Frames x bins, row-major: power[i * bins + k]. */
+  power: Float32Array;
+  frames: number;
+  bins: number;
+  frameSize: number;
+  hopSamples: number;
+  sampleRate: number;
+}
+
+export interface StftOptions {
+  frameSize: number;
+  hopSamples: number;
+}
+
+/** Power spectrogram of a mono signal; only frames fully inside the signal are produced. */
+export function powerSpectrogram(samples: Float32Array, sampleRate: number, opts: StftOptions): PowerSpectrogram {
+  const { frameSize, hopSamples } = opts;
+  if (!(hopSamples > 0) || !Number.isInteger(hopSamples)) throw new RangeError(`hopSamples must be a positive integer, got ${hopSamples}`);
+  const fft = new RealFft(frameSize);
+  const bins = fft.bins;
+  const frames = samples.length >= frameSize ? Math.floor((samples.length - frameSize) / hopSamples) + 1 : 0;
+  const power = new Float32Array(frames * bins);
+  const win = hann(frameSize);
+  const buf = new Float64Array(frameSize);
+  const row = new Float64Array(bins);
+  for (let f = 0; f < frames; f++) {
+    const start = f * hopSamples;
+    for (let i = 0; i < frameSize; i++) buf[i] = samples[start + i]! * win[i]!;
+    fft.power(buf, row);
+    power.set(row, f * bins);
+  }
+  return { power, frames, bins, frameSize, hopSamples, sampleRate };
+}

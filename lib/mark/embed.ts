@@ -1,0 +1,316 @@
+/**
+ * Streaming embedder. The mark is a keyed multiplicative gain per tile (chip x band) applied in a
+ * sqrt-Hann STFT (50% overlap), computed on the mono mix and added identically to every channel:
+ *   y_c[t] = x_c[t] + m[t],  m = ISTFT( X_mono(f) * d(n, k) * sign(n, k) )  for f in band k.
+ * Multiplicative marking puts the mark under the host's own spectrum (a first-order masking
+ * model, as in Malvar & Florencio 2003's perceptual shaping) and adds nothing to silence; frames
+ * quieter than `silenceDbfs` (default -60 dBFS) are left untouched. Within a frame, bands well
+ * below the loudest band get a larger relative gain (up to `boostCap`), because they are masked
+ * by the loud ones and cost little SNR, while each tile counts equally in the detector.
+ *
+ * Latency: an STFT frame (N = largest power of two <= 34 ms of samples; 32 ms at 8/16/32 kHz,
+ * 23 ms at 44.1 kHz, 21 ms at 48 kHz) — `latencySamples` = N. `process` returns the samples that
+ * are final so far (input length minus the latency, in total); `flush` returns the rest, so the
+ * total output length equals the input length and output sample i belongs to input sample i.
+ */
+import { RealFft } from '../dsp/fft.js';
+import { sqrtHann } from '../dsp/window.js';
+import type { MarkKey } from './keys.js';
+import { LegPattern, PROFILE_V1 } from './pattern.js';
+import type { MarkProfile } from './pattern.js';
+
+export interface EmbedOptions {
+  key: MarkKey;
+  token: string;
+  /** Session time (s) of the first input sample. Default 0. */
+  offsetSec?: number;
+  /** Relative mark level d re the masking reference (amplitude). Default 0.025. */
+  strength?: number;
+  /** Exponent of the masking boost (0 = flat d; 0.5 = mark spectrum flat at d^2 x reference). Default 0.5. */
+  boostExponent?: number;
+  /** Largest boost of a quiet band relative to `strength` (max relative gain = strength x cap). Default 16. */
+  boostCap?: number;
+  /** Forward-masking memory (s): the masking reference decays from louder past frames. Default 0.1. */
+  releaseSec?: number;
+  /** Frames below this level (dBFS, RMS re full scale 1.0) are not marked. Default -60. */
+  silenceDbfs?: number;
+  profile?: MarkProfile;
+}
+
+export interface EmbedderOptions extends EmbedOptions {
+  sampleRate: number;
+  channels: number;
+}
+
+const DEFAULTS = { offsetSec: 0, strength: 0.025, boostExponent: 0.5, boostCap: 16, releaseSec: 0.1, silenceDbfs: -60 };
+
+/** Frame size used by the embedder at a sample rate. */
+export function embedFrameSize(sampleRate: number): number {
+  let n = 16;
+  while (n * 2 <= 0.034 * sampleRate) n *= 2;
+  return n;
+}
+
+export class Embedder {
+  readonly sampleRate: number;
+  readonly channels: number;
+  readonly latencySamples: number;
+  readonly #opts: Required<Omit<EmbedOptions, 'key' | 'token' | 'profile'>>;
+  readonly #pattern: LegPattern;
+  readonly #profile: MarkProfile;
+  readonly #n: number;
+  readonly #hop: number;
+  readonly #fft: RealFft;
+  readonly #win: Float64Array;
+  /** Band of each FFT bin (-1 = unmarked). */
+  readonly #binBand: Int16Array;
+  readonly #bandBins: Float64Array;
+  readonly #re: Float64Array;
+  readonly #im: Float64Array;
+  readonly #frame: Float64Array;
+  readonly #out: Float64Array;
+  readonly #bandEnergy: Float64Array;
+  readonly #gain: Float64Array;
+  readonly #silenceMs: number;
+  /** Input samples per channel not yet emitted; absolute index of [0] is #outPos. */
+  #pending: Float32Array[];
+  /** Mono mix from absolute index #monoStart. */
+  #mono: Float32Array = new Float32Array(0);
+  #monoStart = 0;
+  /** Mark accumulator from absolute index #outPos. */
+  #mark: Float64Array = new Float64Array(0);
+  #outPos = 0;
+  #inCount = 0;
+  #nextFrame = 0;
+  #flushed = false;
+  /** Masking reference (per-bin power) carried across frames. */
+  #maskRef = 0;
+  readonly #maskDecay: number;
+
+  constructor(opts: EmbedderOptions) {
+    if (!(opts.sampleRate >= 8000 && opts.sampleRate <= 48000)) throw new RangeError(`embedder supports 8-48 kHz, got ${opts.sampleRate}`);
+    if (!(Number.isInteger(opts.channels) && opts.channels >= 1)) throw new RangeError(`channels must be a positive integer, got ${opts.channels}`);
+    if (typeof opts.token !== 'string' || opts.token.length === 0) throw new RangeError('token must be a non-empty string');
+    const offsetSec = opts.offsetSec ?? DEFAULTS.offsetSec;
+    if (!(offsetSec >= 0) || !Number.isFinite(offsetSec)) throw new RangeError(`offsetSec must be >= 0, got ${offsetSec}`);
+    this.sampleRate = opts.sampleRate;
+    this.channels = opts.channels;
+    this.#profile = opts.profile ?? PROFILE_V1;
+    this.#opts = {
+      offsetSec,
+      strength: opts.strength ?? DEFAULTS.strength,
+      boostExponent: opts.boostExponent ?? DEFAULTS.boostExponent,
+      boostCap: opts.boostCap ?? DEFAULTS.boostCap,
+      releaseSec: opts.releaseSec ?? DEFAULTS.releaseSec,
+      silenceDbfs: opts.silenceDbfs ?? DEFAULTS.silenceDbfs,
+    };
+    this.#pattern = new LegPattern(opts.key, opts.token, this.#profile);
+    const n = embedFrameSize(opts.sampleRate);
+    this.#n = n;
+    this.#hop = n / 2;
+    this.latencySamples = n;
+    this.#fft = new RealFft(n);
+    this.#win = sqrtHann(n);
+    const bins = n / 2 + 1;
+    this.#binBand = new Int16Array(bins).fill(-1);
+    const K = this.#profile.bands;
+    this.#bandBins = new Float64Array(K);
+    const edges = this.#profile.bandEdgesHz;
+    for (let i = 0; i < bins; i++) {
+      const f = (i * opts.sampleRate) / n;
+      if (f >= 0.48 * opts.sampleRate) continue;
+      for (let k = 0; k < K; k++) {
+        if (f >= edges[k]! && f < edges[k + 1]!) {
+          this.#binBand[i] = k;
+          this.#bandBins[k]! += 1;
+          break;
+        }
+      }
+    }
+    this.#re = new Float64Array(bins);
+    this.#im = new Float64Array(bins);
+    this.#frame = new Float64Array(n);
+    this.#out = new Float64Array(n);
+    this.#bandEnergy = new Float64Array(K);
+    this.#gain = new Float64Array(K);
+    // Mean square of the windowed frame relative to the window's own mean square.
+    let w2 = 0;
+    for (let i = 0; i < n; i++) w2 += this.#win[i]! ** 2;
+    this.#silenceMs = 10 ** (this.#opts.silenceDbfs / 10) * w2;
+    const rel = this.#opts.releaseSec;
+    this.#maskDecay = rel > 0 ? Math.exp(-this.#hop / this.sampleRate / rel) : 0;
+    this.#pending = Array.from({ length: opts.channels }, () => new Float32Array(0));
+  }
+
+  process(block: readonly Float32Array[]): Float32Array[] {
+    if (this.#flushed) throw new Error('Embedder.process called after flush');
+    if (block.length !== this.channels) throw new RangeError(`expected ${this.channels} channel(s), got ${block.length}`);
+    const len = block[0]!.length;
+    for (const ch of block) if (ch.length !== len) throw new RangeError('all channels of a block must have the same length');
+    this.#append(block, len);
+    this.#runFrames(this.#inCount);
+    return this.#emit(this.#inCount - this.latencySamples);
+  }
+
+  flush(): Float32Array[] {
+    if (this.#flushed) return Array.from({ length: this.channels }, () => new Float32Array(0));
+    this.#flushed = true;
+    // Frames up to the one that starts at the last sample's hop boundary cover every sample.
+    this.#runFrames(Number.POSITIVE_INFINITY);
+    return this.#emit(this.#inCount);
+  }
+
+  #append(block: readonly Float32Array[], len: number): void {
+    const C = this.channels;
+    for (let c = 0; c < C; c++) {
+      const old = this.#pending[c]!;
+      const next = new Float32Array(old.length + len);
+      next.set(old, 0);
+      next.set(block[c]!, old.length);
+      this.#pending[c] = next;
+    }
+    // Mono mix: keep from the next frame's start.
+    const keepFrom = Math.max(this.#monoStart, this.#nextFrame * this.#hop - this.#hop);
+    const kept = this.#mono.subarray(keepFrom - this.#monoStart);
+    const mono = new Float32Array(kept.length + len);
+    mono.set(kept, 0);
+    const inv = 1 / C;
+    for (let i = 0; i < len; i++) {
+      let s = 0;
+      for (let c = 0; c < C; c++) s += block[c]![i]!;
+      mono[kept.length + i] = s * inv;
+    }
+    this.#mono = mono;
+    this.#monoStart = keepFrom;
+    this.#inCount += len;
+    const mark = new Float64Array(this.#inCount - this.#outPos + this.#n);
+    mark.set(this.#mark.subarray(0, Math.min(this.#mark.length, mark.length)), 0);
+    this.#mark = mark;
+  }
+
+  /** Process every frame whose input is complete (all of them once `available` is infinite). */
+  #runFrames(available: number): void {
+    const H = this.#hop;
+    const lastSample = this.#inCount - 1;
+    for (;;) {
+      const f = this.#nextFrame;
+      const start = f * H - H;
+      if (Number.isFinite(available)) {
+        if (start + this.#n > available) break;
+      } else if (start > lastSample || this.#inCount === 0) {
+        break;
+      }
+      this.#frameAt(start);
+      this.#nextFrame++;
+    }
+  }
+
+  #frameAt(start: number): void {
+    const n = this.#n;
+    const x = this.#frame;
+    const win = this.#win;
+    const mono = this.#mono;
+    const m0 = this.#monoStart;
+    let ms = 0;
+    for (let i = 0; i < n; i++) {
+      const t = start + i;
+      const v = t >= 0 && t < this.#inCount ? mono[t - m0]! : 0;
+      const w = v * win[i]!;
+      x[i] = w;
+      ms += w * w;
+    }
+    if (ms < this.#silenceMs) {
+      this.#maskRef *= this.#maskDecay;
+      return;
+    }
+    const re = this.#re;
+    const im = this.#im;
+    this.#fft.forward(x, re, im);
+    const K = this.#profile.bands;
+    const be = this.#bandEnergy.fill(0);
+    const binBand = this.#binBand;
+    for (let i = 0; i < binBand.length; i++) {
+      const k = binBand[i]!;
+      if (k >= 0) be[k]! += re[i]! * re[i]! + im[i]! * im[i]!;
+    }
+    // Masking boost: bands below the frame's loudest (per-bin) power get up to boostCap x.
+    let peak = 0;
+    for (let k = 0; k < K; k++) {
+      const nb = this.#bandBins[k]!;
+      if (nb > 0) peak = Math.max(peak, be[k]! / nb);
+    }
+    // Forward masking: a louder recent frame keeps the reference up for ~releaseSec (in power).
+    peak = Math.max(peak, this.#maskRef * this.#maskDecay);
+    this.#maskRef = peak;
+    const sessionSec = this.#opts.offsetSec + (start + n / 2) / this.sampleRate;
+    const chip = Math.floor(sessionSec / this.#profile.chipSec + 1e-9);
+    const { strength, boostExponent, boostCap } = this.#opts;
+    const gain = this.#gain;
+    for (let k = 0; k < K; k++) {
+      const nb = this.#bandBins[k]!;
+      const p = nb > 0 ? be[k]! / nb : 0;
+      if (p <= 0) {
+        gain[k] = 0;
+        continue;
+      }
+      const boost = Math.min(boostCap, (peak / p) ** boostExponent);
+      gain[k] = strength * boost * this.#pattern.sign(chip, k);
+    }
+    for (let i = 0; i < binBand.length; i++) {
+      const k = binBand[i]!;
+      const g = k >= 0 ? gain[k]! : 0;
+      re[i] = re[i]! * g;
+      im[i] = im[i]! * g;
+    }
+    const out = this.#out;
+    this.#fft.inverse(re, im, out);
+    const mark = this.#mark;
+    const o0 = this.#outPos;
+    for (let i = 0; i < n; i++) {
+      const t = start + i;
+      if (t < o0) continue;
+      const idx = t - o0;
+      if (idx >= mark.length) break;
+      mark[idx]! += out[i]! * win[i]!;
+    }
+  }
+
+  #emit(upTo: number): Float32Array[] {
+    const count = Math.max(0, upTo - this.#outPos);
+    const C = this.channels;
+    const result: Float32Array[] = [];
+    const mark = this.#mark;
+    for (let c = 0; c < C; c++) {
+      const src = this.#pending[c]!;
+      const out = new Float32Array(count);
+      for (let i = 0; i < count; i++) out[i] = src[i]! + mark[i]!;
+      result.push(out);
+      this.#pending[c] = src.slice(count);
+    }
+    this.#mark = mark.slice(count);
+    this.#outPos += count;
+    return result;
+  }
+}
+
+export interface AudioChannels {
+  channels: Float32Array[];
+  sampleRate: number;
+}
+
+/** Embed a whole signal: a loop over the streaming Embedder (no second implementation). */
+export function embedAudio(audio: AudioChannels, opts: EmbedOptions & { blockSize?: number }): AudioChannels {
+  const emb = new Embedder({ ...opts, sampleRate: audio.sampleRate, channels: audio.channels.length });
+  const C = audio.channels.length;
+  const total = audio.channels[0]?.length ?? 0;
+  const outs = Array.from({ length: C }, () => new Float32Array(total));
+  let pos = 0;
+  const write = (parts: Float32Array[]): void => {
+    for (let c = 0; c < C; c++) outs[c]!.set(parts[c]!, pos);
+    pos += parts[0]?.length ?? 0;
+  };
+  const bs = opts.blockSize ?? 16384;
+  for (let i = 0; i < total; i += bs) write(emb.process(audio.channels.map((ch) => ch.subarray(i, Math.min(total, i + bs)))));
+  write(emb.flush());
+  return { channels: outs, sampleRate: audio.sampleRate };
+}

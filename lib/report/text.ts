@@ -1,0 +1,72 @@
+/** Human-readable renderings of a report: plain text for the terminal, a standalone HTML page. */
+import { normalizeReport } from './json.js';
+import type { Report } from './types.js';
+
+export function renderReportText(input: Report): string {
+  const r = normalizeReport(input);
+  const lines: string[] = [];
+  lines.push(`earmark ${r.tool.version} scan of ${r.input.path}`);
+  lines.push(`  sha256 ${r.input.sha256}`);
+  lines.push(`  ${r.input.durationSec.toFixed(3)} s, ${r.input.sampleRate} Hz, ${r.input.channels} channel(s)${r.input.codec ? `, ${r.input.codec}` : ''}${r.input.container ? ` in ${r.input.container}` : ''}`);
+  if (r.key) lines.push(`  key id ${r.key.id}`);
+  if (r.registry) lines.push(`  registry ${r.registry.path}: ${r.registry.candidates} candidate leg(s)`);
+  lines.push('');
+  if (r.legs.length === 0) lines.push('Legs: none detected');
+  for (const leg of r.legs) {
+    lines.push(`Leg ${leg.token}  p=${leg.pValue}  score=${leg.score}${leg.speed !== undefined && leg.speed !== 1 ? `  speed=${leg.speed}` : ''}`);
+    if (leg.participant || leg.meeting) lines.push(`  ${leg.participant ?? '?'} — ${leg.leg ?? '?'} leg, meeting ${leg.meeting ?? '?'}${leg.device ? `, device ${leg.device}` : ''}${leg.joined ? `, joined ${leg.joined}` : ''}`);
+    for (const s of leg.segments) lines.push(`  clip ${s.start.toFixed(3)}–${s.end.toFixed(3)} s  session ${s.sessionOffset.toFixed(3)} s${s.score !== undefined ? `  z=${s.score}` : ''}`);
+  }
+  lines.push('');
+  if (r.edits.length === 0) lines.push('Edits: none found on the timeline');
+  for (const e of r.edits) lines.push(`Edit ${e.kind} at ${e.time.toFixed(3)} s (confidence ${e.confidence}): ${e.evidence}`);
+  lines.push('', 'Verdict:', wrap(r.verdict, 100));
+  if (r.integrity && !r.integrity.unchanged) lines.push('', 'WARNING: the evidence file changed during the scan (SHA-256 differs at the end).');
+  if (r.limits?.length) lines.push('', 'Limits:', ...r.limits.map((l) => `  - ${l}`));
+  return `${lines.join('\n')}\n`;
+}
+
+function wrap(text: string, width: number): string {
+  const out: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/)) {
+    if (line && line.length + 1 + word.length > width) {
+      out.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) out.push(line);
+  return out.map((l) => `  ${l}`).join('\n');
+}
+
+const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+export function renderReportHtml(input: Report): string {
+  const r = normalizeReport(input);
+  const rows = (cells: (string | number)[]): string => `<tr>${cells.map((c) => `<td>${escapeHtml(String(c))}</td>`).join('')}</tr>`;
+  const legRows = r.legs
+    .flatMap((leg) => leg.segments.map((s) => rows([leg.token, leg.participant ?? '', leg.leg ?? '', leg.meeting ?? '', s.start.toFixed(3), s.end.toFixed(3), s.sessionOffset.toFixed(3), String(leg.pValue)])))
+    .join('\n');
+  const editRows = r.edits.map((e) => rows([e.time.toFixed(3), e.kind, e.confidence, e.evidence])).join('\n');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>earmark report: ${escapeHtml(r.input.path)}</title>
+<style>body{font:14px/1.4 system-ui,sans-serif;max-width:70em;margin:2em auto}table{border-collapse:collapse}td,th{border:1px solid #999;padding:.2em .5em;text-align:left}code{font-size:12px}</style>
+</head><body>
+<h1>earmark scan report</h1>
+<p><b>File</b> ${escapeHtml(r.input.path)}<br><b>SHA-256</b> <code>${escapeHtml(r.input.sha256)}</code><br>
+<b>Duration</b> ${r.input.durationSec.toFixed(3)} s, ${r.input.sampleRate} Hz, ${r.input.channels} channel(s)<br>
+<b>Tool</b> ${escapeHtml(r.tool.name)} ${escapeHtml(r.tool.version)}${r.key ? `<br><b>Key id</b> ${escapeHtml(r.key.id)}` : ''}</p>
+<h2>Verdict</h2><p>${escapeHtml(r.verdict)}</p>
+<h2>Legs and segments</h2>
+<table><tr><th>token</th><th>participant</th><th>leg</th><th>meeting</th><th>clip start (s)</th><th>clip end (s)</th><th>session offset (s)</th><th>p-value</th></tr>
+${legRows || '<tr><td colspan="8">none detected</td></tr>'}
+</table>
+<h2>Edits</h2>
+<table><tr><th>time (s)</th><th>kind</th><th>confidence</th><th>evidence</th></tr>
+${editRows || '<tr><td colspan="4">none found</td></tr>'}
+</table>
+<h2>Limits</h2><ul>${(r.limits ?? []).map((l) => `<li>${escapeHtml(l)}</li>`).join('')}</ul>
+<h2>Machine-readable report</h2><pre><code>${escapeHtml(JSON.stringify(r, null, 2))}</code></pre>
+</body></html>
+`;
+}

@@ -1,0 +1,131 @@
+/**
+ * Attribution: turn the detector's findings into report legs (registry facts attached), timeline
+ * edits, and a verdict a person can read. Pure: the caller supplies the registry records and
+ * proofs it looked up.
+ */
+import { timelineEdits } from '../edits/timeline.js';
+import type { LegKind } from '../legs.js';
+import type { DetectResult } from '../mark/detect.js';
+import type { ReportEdit, ReportLeg } from '../report/types.js';
+
+export interface CandidateInfo {
+  token: string;
+  meeting?: string;
+  participant?: string;
+  leg?: LegKind;
+  device?: string;
+  joined?: string;
+}
+
+export interface RegistryStatus {
+  /** Whether the whole registry verified (log against its signed checkpoints). */
+  intact: boolean;
+  /** First problem found, when not intact. */
+  problem?: string;
+}
+
+export interface AttributionInput {
+  detection: DetectResult;
+  candidates: readonly CandidateInfo[];
+  registry?: RegistryStatus | null;
+  proofs?: ReadonlyMap<string, unknown>;
+  keyId: string;
+  /** Stretches of the clip (s) with speech and no mark of a detected leg, per token. */
+  unmarkedSpeech?: ReadonlyMap<string, readonly { startSec: number; endSec: number }[]>;
+}
+
+export interface Attribution {
+  legs: ReportLeg[];
+  edits: ReportEdit[];
+  verdict: string;
+  limits: string[];
+}
+
+const s2 = (x: number): string => x.toFixed(2);
+
+function describeLeg(leg: ReportLeg): string {
+  const who = leg.participant ? `participant ${leg.participant}` : 'a leg not found in the registry';
+  const facts = [leg.leg ? `${leg.leg} leg` : null, leg.meeting ? `meeting ${leg.meeting}` : null, leg.device ? `device ${leg.device}` : null, leg.joined ? `joined ${leg.joined}` : null]
+    .filter(Boolean)
+    .join(', ');
+  return `leg ${leg.token} (${who}${facts ? `, ${facts}` : ''})`;
+}
+
+function formatP(p: number): string {
+  return p < 1e-300 ? '< 1e-300' : p.toExponential(1);
+}
+
+export function attribute(input: AttributionInput): Attribution {
+  const info = new Map(input.candidates.map((c) => [c.token, c]));
+  const legs: ReportLeg[] = input.detection.legs.map((d) => {
+    const c = info.get(d.token);
+    const proof = input.proofs?.get(d.token);
+    return {
+      token: d.token,
+      meeting: c?.meeting ?? null,
+      participant: c?.participant ?? null,
+      leg: c?.leg ?? null,
+      device: c?.device ?? null,
+      joined: c?.joined ?? null,
+      pValue: d.pValue,
+      score: d.score,
+      speed: d.speed,
+      segments: d.segments.map((s) => ({ start: s.startSec, end: s.endSec, sessionOffset: s.sessionOffsetSec, score: s.z })),
+      ...(proof !== undefined ? { inclusionProof: proof } : {}),
+    };
+  });
+  const edits: ReportEdit[] = timelineEdits(
+    input.detection.legs.flatMap((d) => d.segments.map((s) => ({ token: d.token, startSec: s.startSec, endSec: s.endSec, sessionOffsetSec: s.sessionOffsetSec, speed: d.speed }))),
+  ).map(({ time, kind, confidence, evidence }) => ({ time, kind, confidence, evidence }));
+  for (const d of input.detection.legs) {
+    if (Math.abs(d.speed - 1) >= 0.004) {
+      edits.push({
+        time: 0,
+        kind: 'speed',
+        confidence: 0.9,
+        evidence: `leg ${d.token}: the clip runs at ${s2(d.speed * 100)}% of session time (${d.speedKind === 'speed' ? 'replay speed: pitch moved with it' : 'tempo change: pitch kept'})`,
+      });
+    }
+  }
+  edits.sort((a, b) => a.time - b.time);
+
+  const parts: string[] = [];
+  const reg = input.registry;
+  if (reg && !reg.intact) parts.push(`WARNING: the registry failed verification (${reg.problem ?? 'see earmark registry verify'}); registry facts below cannot be relied on.`);
+  const n = input.candidates.length;
+  const alpha = input.detection.alpha;
+  if (legs.length === 0) {
+    parts.push(
+      `No leg's mark was found in this clip among ${n} candidate leg(s) (key id ${input.keyId}) at a family-wise false-attribution level of ${alpha}. ` +
+        'Absence of a mark proves nothing: the audio may not have passed through the bridge, may be too short or too degraded, or may be marked under another key.',
+    );
+  } else {
+    for (const leg of legs) {
+      const segs = leg.segments.map((s) => `clip ${s2(s.start)}–${s2(s.end)} s at session ${s2(s.sessionOffset)} s`).join('; ');
+      parts.push(
+        `The clip carries the mark of ${describeLeg(leg)}: ${segs}. ` +
+          `Corrected p-value ${formatP(leg.pValue)} (score ${s2(leg.score)}): the chance that audio without this leg's mark scores this high, over all ${n} candidates, offsets and speeds searched, is at most that.`,
+      );
+      const unmarked = input.unmarkedSpeech?.get(leg.token) ?? [];
+      if (unmarked.length > 0) {
+        const where = unmarked.map((u) => `${s2(u.startSec)}–${s2(u.endSec)} s`).join(', ');
+        parts.push(
+          `Inside that leg's span, speech at clip ${where} carries no bridge mark — consistent with ${leg.participant ?? 'the leg owner'}'s own microphone at the capture point (a tap on a leg records the bridge's downlink, which is marked, plus the tapped person's own voice, which is not).`,
+        );
+      }
+    }
+    if (legs.length > 1) parts.push(`${legs.length} legs are present: the clip joins or mixes captures from several legs (see segments and edits).`);
+  }
+  if (edits.length > 0) parts.push(`Edits found on the timeline: ${edits.map((e) => `${e.kind} at ${s2(e.time)} s`).join(', ')}.`);
+  return {
+    legs,
+    edits,
+    verdict: parts.join(' '),
+    limits: [
+      'Absence of a mark proves nothing about where audio came from.',
+      'p-values bound the chance of a false attribution under the stated search; they are not the probability that the attribution is right.',
+      'Segment boundaries and edit times are located to the detector window resolution (seconds), not to the sample.',
+      'The registry proves the order and integrity of its entries, not the time they were written; join times are the bridge\'s claims.',
+    ],
+  };
+}

@@ -1,0 +1,136 @@
+/**
+ * The scan pipeline behind `earmark scan`: intake (hash, probe) → decode to the analysis rate →
+ * candidates (registry, meeting filter, explicit tokens) → informed detection → attribution
+ * (registry facts, inclusion proofs, timeline edits, verdict) → report. The evidence file is only
+ * read; its SHA-256 is taken at intake and again at the end.
+ */
+import { decodeFile, toMono } from '../audio/decode.js';
+import { probeFile, sha256File } from '../audio/probe.js';
+import { InputError } from '../errors.js';
+import { detect } from '../mark/detect.js';
+import type { DetectOptions } from '../mark/detect.js';
+import { ANALYSIS_RATE } from '../mark/features.js';
+import type { MarkKey } from '../mark/keys.js';
+import { openRegistry } from '../registry/registry.js';
+import type { LegRecord } from '../registry/registry.js';
+import { REPORT_SCHEMA } from '../report/types.js';
+import type { Report } from '../report/types.js';
+import { TOOL_NAME, VERSION } from '../version.js';
+import { attribute } from './attribute.js';
+import type { CandidateInfo, RegistryStatus } from './attribute.js';
+
+export interface ScanOptions {
+  key: MarkKey;
+  /** Registry location (directory or postgres:// URL). */
+  registry?: string;
+  /** Restrict registry candidates to one meeting. */
+  meeting?: string;
+  /** Extra candidate tokens (not necessarily in a registry). */
+  tokens?: readonly string[];
+  /** Family-wise false-attribution level per scan (default 1e-6). */
+  alpha?: number;
+  /** Decoy tokens scored to estimate the null (default: the detector's). */
+  decoys?: number;
+  /** Path shown in the report (default: the path scanned). */
+  displayPath?: string;
+}
+
+async function registryCandidates(location: string, meeting: string | undefined): Promise<{ legs: LegRecord[]; status: RegistryStatus; proofs: (tokens: string[]) => Promise<Map<string, unknown>>; close: () => Promise<void> }> {
+  const registry = await openRegistry(location);
+  try {
+    const all = await registry.legs();
+    const legs = meeting === undefined ? all : all.filter((l) => l.meeting === meeting);
+    if (meeting !== undefined && legs.length === 0) throw new InputError(location, `no legs of meeting ${meeting} in the registry`);
+    const verification = await registry.verify();
+    const first = verification.first;
+    const status: RegistryStatus = verification.intact
+      ? { intact: true }
+      : { intact: false, problem: first ? `${first.index === null ? '' : `entry #${first.index}: `}${first.kind}: ${first.detail}` : 'verification failed' };
+    return {
+      legs,
+      status,
+      proofs: async (tokens) => {
+        const out = new Map<string, unknown>();
+        for (const t of tokens) {
+          try {
+            out.set(t, await registry.prove(t));
+          } catch (err) {
+            out.set(t, { error: (err as Error).message });
+          }
+        }
+        return out;
+      },
+      close: () => registry.close(),
+    };
+  } catch (err) {
+    await registry.close();
+    throw err;
+  }
+}
+
+export async function scanFile(path: string, opts: ScanOptions): Promise<Report> {
+  const probe = await probeFile(path);
+  const candidates: CandidateInfo[] = [];
+  let reg: Awaited<ReturnType<typeof registryCandidates>> | undefined;
+  try {
+    if (opts.registry !== undefined) {
+      reg = await registryCandidates(opts.registry, opts.meeting);
+      for (const l of reg.legs) candidates.push({ token: l.token, meeting: l.meeting, participant: l.participant, leg: l.leg, ...(l.device !== undefined ? { device: l.device } : {}), joined: l.joined });
+    } else if (opts.meeting !== undefined) {
+      throw new InputError('--meeting', 'needs --registry');
+    }
+    for (const t of opts.tokens ?? []) if (!candidates.some((c) => c.token === t)) candidates.push({ token: t });
+    if (candidates.length === 0) throw new InputError(path, 'no candidate legs to test: give --registry (or --token)');
+
+    const audio = await decodeFile(path, { sampleRate: ANALYSIS_RATE, mono: true });
+    const samples = toMono(audio);
+    const detectOpts: DetectOptions = {
+      key: opts.key,
+      candidates: candidates.map((c) => c.token),
+      ...(opts.alpha !== undefined ? { alpha: opts.alpha } : {}),
+      ...(opts.decoys !== undefined ? { decoys: opts.decoys } : {}),
+    };
+    const detection = detect({ samples, sampleRate: audio.sampleRate }, detectOpts);
+    const proofs = reg ? await reg.proofs(detection.legs.map((l) => l.token)) : undefined;
+    const att = attribute({
+      detection,
+      candidates,
+      registry: reg?.status ?? null,
+      ...(proofs ? { proofs } : {}),
+      keyId: opts.key.id,
+    });
+    const sha256AtEnd = await sha256File(path);
+    return {
+      schema: REPORT_SCHEMA,
+      tool: { name: TOOL_NAME, version: VERSION },
+      input: {
+        path: opts.displayPath ?? path,
+        sha256: probe.sha256,
+        durationSec: probe.durationSec,
+        sampleRate: probe.sampleRate,
+        channels: probe.channels,
+        container: probe.container,
+        codec: probe.codec,
+        sizeBytes: probe.sizeBytes,
+      },
+      key: { id: opts.key.id },
+      parameters: {
+        analysisSampleRate: ANALYSIS_RATE,
+        alpha: detection.alpha,
+        candidates: candidates.length,
+        meeting: opts.meeting ?? null,
+        hypothesesCorrectedFor: detection.hypotheses,
+        nullScale: Number(detection.nullScale.toFixed(4)),
+        decoys: opts.decoys ?? null,
+      },
+      registry: opts.registry !== undefined ? { path: opts.registry, candidates: candidates.length, intact: reg?.status.intact ?? false, ...(reg?.status.problem ? { problem: reg.status.problem } : {}) } : null,
+      legs: att.legs,
+      edits: att.edits,
+      verdict: att.verdict,
+      limits: att.limits,
+      integrity: { sha256AtEnd, unchanged: sha256AtEnd === probe.sha256 },
+    };
+  } finally {
+    await reg?.close();
+  }
+}

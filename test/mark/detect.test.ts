@@ -1,0 +1,103 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { resample } from '../../lib/dsp/resample.js';
+import { detect } from '../../lib/mark/detect.js';
+import { embedAudio } from '../../lib/mark/embed.js';
+import { generateKey } from '../../lib/mark/keys.js';
+import { speech } from './speech.js';
+
+const t = suite('mark/detect');
+const rate = 16000;
+const key = generateKey();
+const tokens = Array.from({ length: 16 }, (_, i) => `leg-${i.toString(36)}-${key.id.slice(0, 4)}`);
+const opts = { key, candidates: tokens, decoys: 64 };
+
+async function marked(name: string, token: string, offsetSec: number, fromSec: number, seconds: number): Promise<Float32Array> {
+  const x = (await speech(name)).subarray(fromSec * rate, (fromSec + seconds) * rate);
+  return embedAudio({ channels: [x], sampleRate: rate }, { key, token, offsetSec }).channels[0]!;
+}
+
+t('finds the right leg among 16 candidates and recovers its session offset (+-20 ms)', async () => {
+  const y = await marked('allison-1', tokens[5]!, 5000.25, 10, 20);
+  const clip = y.subarray(Math.round(4.3 * rate), Math.round(14.3 * rate));
+  const r = detect({ samples: clip, sampleRate: rate }, opts);
+  assert.is(r.legs.length, 1);
+  const leg = r.legs[0]!;
+  assert.is(leg.token, tokens[5]);
+  assert.ok(leg.pValue <= 1e-6, `p ${leg.pValue}`);
+  assert.ok(Math.abs(leg.speed - 1) < 0.005);
+  assert.is(leg.segments.length, 1);
+  const seg = leg.segments[0]!;
+  assert.ok(seg.startSec < 1 && seg.endSec > 9, `segment ${seg.startSec}-${seg.endSec}`);
+  const expected = 5000.25 + 4.3 + seg.startSec;
+  assert.ok(Math.abs(seg.sessionOffsetSec - expected) <= 0.02, `offset ${seg.sessionOffsetSec} vs ${expected}`);
+  // Every other candidate is far from significance.
+  for (const s of r.scores) if (s.token !== tokens[5]) assert.ok(s.pValue > 1e-3, `${s.token} p ${s.pValue}`);
+});
+
+t('a wrong key finds nothing', async () => {
+  const clip = await marked('allison-1', tokens[5]!, 0, 30, 10);
+  const r = detect({ samples: clip, sampleRate: rate }, { ...opts, key: generateKey() });
+  assert.is(r.legs.length, 0);
+  for (const s of r.scores) assert.ok(s.pValue > 1e-3, `${s.token} p ${s.pValue}`);
+});
+
+t("another leg's token finds nothing (the marked leg is not a candidate)", async () => {
+  const clip = await marked('allison-1', 'unregistered-leg', 0, 45, 10);
+  const r = detect({ samples: clip, sampleRate: rate }, opts);
+  assert.is(r.legs.length, 0);
+  // ...and the same clip with the leg registered is attributed.
+  const r2 = detect({ samples: clip, sampleRate: rate }, { ...opts, candidates: [...tokens, 'unregistered-leg'] });
+  assert.equal(
+    r2.legs.map((l) => l.token),
+    ['unregistered-leg'],
+  );
+});
+
+t('unmarked speech finds nothing', async () => {
+  const x = (await speech('allison-3')).subarray(0, 12 * rate);
+  const r = detect({ samples: x, sampleRate: rate }, opts);
+  assert.is(r.legs.length, 0);
+  assert.ok(r.nullScale >= 1 && r.nullScale < 1.3, `null scale ${r.nullScale}`);
+});
+
+t('two legs spliced: both found, each with its own segment and session offset', async () => {
+  const a = await marked('allison-1', tokens[1]!, 100, 60, 9);
+  const b = await marked('allison-3', tokens[2]!, 2000, 20, 9);
+  const clip = new Float32Array(a.length + b.length);
+  clip.set(a, 0);
+  clip.set(b, a.length);
+  const r = detect({ samples: clip, sampleRate: rate }, opts);
+  assert.equal(r.legs.map((l) => l.token).sort(), [tokens[1], tokens[2]].sort());
+  const segA = r.legs.find((l) => l.token === tokens[1])!.segments;
+  const segB = r.legs.find((l) => l.token === tokens[2])!.segments;
+  assert.is(segA.length, 1);
+  assert.is(segB.length, 1);
+  assert.ok(segA[0]!.startSec < 1.5 && Math.abs(segA[0]!.endSec - 9) < 1.5, `A ${segA[0]!.startSec}-${segA[0]!.endSec}`);
+  assert.ok(Math.abs(segB[0]!.startSec - 9) < 1.5 && segB[0]!.endSec > 16.5, `B ${segB[0]!.startSec}-${segB[0]!.endSec}`);
+  assert.ok(Math.abs(segA[0]!.sessionOffsetSec - (100 + segA[0]!.startSec)) <= 0.02, `A offset ${segA[0]!.sessionOffsetSec}`);
+  assert.ok(Math.abs(segB[0]!.sessionOffsetSec - (2000 + segB[0]!.startSec - 9)) <= 0.02, `B offset ${segB[0]!.sessionOffsetSec}`);
+});
+
+t('a mix of two legs: both found', async () => {
+  const a = await marked('allison-1', tokens[3]!, 10, 80, 10);
+  const b = await marked('allison-2', tokens[4]!, 20, 10, 10);
+  const mix = Float32Array.from(a, (v, i) => 0.6 * v + 0.6 * b[i]!);
+  const r = detect({ samples: mix, sampleRate: rate }, opts);
+  assert.equal(r.legs.map((l) => l.token).sort(), [tokens[3], tokens[4]].sort());
+});
+
+t('replay speed 1.03 (pitch and time) is searched and reported', async () => {
+  const y = await marked('allison-2', tokens[7]!, 300, 30, 12);
+  // Play 3% fast: the same samples at a 3% higher rate, resampled back to 16 kHz.
+  const fast = resample(y, Math.round(rate * 1.03), rate);
+  const r = detect({ samples: fast, sampleRate: rate }, opts);
+  assert.equal(
+    r.legs.map((l) => l.token),
+    [tokens[7]],
+  );
+  assert.ok(Math.abs(r.legs[0]!.speed - 1.03) < 0.004, `speed ${r.legs[0]!.speed}`);
+  assert.is(r.legs[0]!.speedKind, 'speed');
+});
+
+t.run();

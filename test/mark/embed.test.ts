@@ -1,0 +1,72 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { generateKey } from '../../lib/mark/keys.js';
+import { Embedder, embedAudio } from '../../lib/mark/embed.js';
+import { seededRandom } from '../helpers/tmp.js';
+import { snrDb, speech } from './speech.js';
+
+const t = suite('mark/embed');
+const key = generateKey();
+
+t('streaming with random block sizes equals file embedding, bit for bit (stereo, 44.1 kHz)', async () => {
+  const mono = (await speech('allison-1', 44100)).subarray(0, 44100 * 6);
+  const right = Float32Array.from(mono, (v, i) => 0.5 * v + 0.1 * Math.sin(i / 9));
+  const audio = { channels: [mono, right], sampleRate: 44100 };
+  const file = embedAudio(audio, { key, token: 'leg-1', offsetSec: 12.5 });
+  const emb = new Embedder({ key, token: 'leg-1', offsetSec: 12.5, sampleRate: 44100, channels: 2 });
+  const rnd = seededRandom(3);
+  const out: Float32Array[][] = [[], []].map(() => []) as Float32Array[][];
+  for (let i = 0; i < mono.length; ) {
+    const n = Math.floor(rnd() * 5000);
+    const parts = emb.process([mono.subarray(i, i + n), right.subarray(i, i + n)]);
+    out[0]!.push(parts[0]!);
+    out[1]!.push(parts[1]!);
+    i += n;
+  }
+  const last = emb.flush();
+  out[0]!.push(last[0]!);
+  out[1]!.push(last[1]!);
+  for (let c = 0; c < 2; c++) {
+    const joined = Float32Array.from(out[c]!.flatMap((p) => Array.from(p)));
+    assert.is(joined.length, mono.length);
+    assert.ok(Buffer.from(joined.buffer).equals(Buffer.from(file.channels[c]!.buffer)), `channel ${c} differs`);
+  }
+  // The mark was really added, and identically to both channels.
+  let diff = 0;
+  for (let i = 0; i < mono.length; i++) {
+    const d0 = file.channels[0]![i]! - mono[i]!;
+    const d1 = file.channels[1]![i]! - right[i]!;
+    assert.ok(Math.abs(d0 - d1) < 1e-6);
+    diff += d0 * d0;
+  }
+  assert.ok(diff > 0);
+});
+
+t('latency is at most 40 ms from 8 to 48 kHz, and output length equals input length', () => {
+  for (const rate of [8000, 11025, 16000, 22050, 32000, 44100, 48000]) {
+    const emb = new Embedder({ key, token: 'x', sampleRate: rate, channels: 1 });
+    assert.ok(emb.latencySamples / rate <= 0.04, `${rate}: ${emb.latencySamples}`);
+    const x = new Float32Array(rate).map((_, i) => 0.1 * Math.sin(i * 0.05));
+    const first = emb.process([x])[0]!;
+    assert.is(first.length, rate - emb.latencySamples);
+    assert.is(first.length + emb.flush()[0]!.length, rate);
+  }
+});
+
+t('silence and near-silence (below -60 dBFS) are left untouched', () => {
+  const rate = 16000;
+  const x = new Float32Array(rate * 2);
+  const rnd = seededRandom(11);
+  for (let i = rate; i < x.length; i++) x[i] = (rnd() - 0.5) * 2e-4; // about -74 dBFS
+  const y = embedAudio({ channels: [x], sampleRate: rate }, { key, token: 'quiet' }).channels[0]!;
+  for (let i = 0; i < x.length; i++) assert.is(y[i], x[i]);
+});
+
+t('SNR on speech is at least 25 dB', async () => {
+  const x = (await speech('allison-2')).subarray(0, 16000 * 30);
+  const y = embedAudio({ channels: [x], sampleRate: 16000 }, { key, token: 'leg-2' }).channels[0]!;
+  const snr = snrDb(x, y);
+  assert.ok(snr >= 25, `SNR ${snr.toFixed(2)} dB`);
+});
+
+t.run();
