@@ -68,6 +68,15 @@ async function registryCandidates(location: string, meeting: string | undefined)
   }
 }
 
+/** The signed checkpoint the cited entries' inclusion proofs were made against. */
+function checkpointOf(proofs: Map<string, unknown> | undefined): string | undefined {
+  for (const p of proofs?.values() ?? []) {
+    const cp = (p as { checkpoint?: unknown }).checkpoint;
+    if (typeof cp === 'string') return cp;
+  }
+  return undefined;
+}
+
 export async function scanFile(path: string, opts: ScanOptions): Promise<Report> {
   const probe = await probeFile(path);
   const candidates: CandidateInfo[] = [];
@@ -123,7 +132,16 @@ export async function scanFile(path: string, opts: ScanOptions): Promise<Report>
         nullScale: Number(detection.nullScale.toFixed(4)),
         decoys: opts.decoys ?? null,
       },
-      registry: opts.registry !== undefined ? { path: opts.registry, candidates: candidates.length, intact: reg?.status.intact ?? false, ...(reg?.status.problem ? { problem: reg.status.problem } : {}) } : null,
+      registry:
+        opts.registry !== undefined
+          ? {
+              path: opts.registry,
+              candidates: candidates.length,
+              intact: reg?.status.intact ?? false,
+              ...(reg?.status.problem ? { problem: reg.status.problem } : {}),
+              ...(checkpointOf(proofs) ? { checkpoint: checkpointOf(proofs)! } : {}),
+            }
+          : null,
       legs: att.legs,
       edits: att.edits,
       verdict: att.verdict,

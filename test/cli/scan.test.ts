@@ -57,6 +57,8 @@ t('two spliced legs: both named from the registry with segments, offsets and a s
   assert.ok(report.edits.some((e) => e.kind === 'splice' && Math.abs(e.time - 14) < 2.5), JSON.stringify(report.edits));
   assert.ok((a.inclusionProof as { format?: string }).format !== undefined);
   assert.ok(report.integrity!.unchanged);
+  assert.match(report.registry!.checkpoint!, /^earmark\.registry\/[0-9a-f]+\n5\n/);
+  assert.is(report.registry!.intact, true);
   // Same input and options → byte-identical JSON.
   const again = await cli(['scan', clip, '--key', tmp.path('org.key'), '--registry', tmp.path('reg'), '--json']);
   assert.is(again.stdout, r.stdout);
