@@ -26,3 +26,18 @@ export * from './channel/index.js';
 
 // Session registry: RFC 6962 log, signed checkpoints, file and PostgreSQL stores, verification
 export * from './registry/index.js';
+
+// Per-leg watermark: keys, streaming/file embedding, informed detection
+export * from './mark/index.js';
+
+// Scan pipeline, attribution, timeline edits, reports
+export { scanFile } from './trace/scan.js';
+export type { ScanOptions } from './trace/scan.js';
+export { attribute } from './trace/attribute.js';
+export type { Attribution, AttributionInput, CandidateInfo, RegistryStatus } from './trace/attribute.js';
+export { timelineEdits } from './edits/timeline.js';
+export type { TimelineEdit, TimelineOptions, TimelineSegment } from './edits/timeline.js';
+export { REPORT_SCHEMA } from './report/types.js';
+export type { Report, ReportEdit, ReportInput, ReportLeg, ReportSegment, EditKind } from './report/types.js';
+export { renderReportJson, normalizeReport } from './report/json.js';
+export { renderReportText, renderReportHtml } from './report/text.js';
