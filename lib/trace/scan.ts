@@ -9,7 +9,8 @@ import { probeFile, sha256File } from '../audio/probe.js';
 import { InputError } from '../errors.js';
 import { detect } from '../mark/detect.js';
 import type { DetectOptions } from '../mark/detect.js';
-import { ANALYSIS_RATE } from '../mark/features.js';
+import { ANALYSIS_RATE, analyzeClip } from '../mark/features.js';
+import { PROFILE_V1 } from '../mark/pattern.js';
 import type { MarkKey } from '../mark/keys.js';
 import { openRegistry } from '../registry/registry.js';
 import type { LegRecord } from '../registry/registry.js';
@@ -18,6 +19,7 @@ import type { Report } from '../report/types.js';
 import { TOOL_NAME, VERSION } from '../version.js';
 import { attribute } from './attribute.js';
 import type { CandidateInfo, RegistryStatus } from './attribute.js';
+import { unmarkedSpeech } from './mixminus.js';
 
 export interface ScanOptions {
   key: MarkKey;
@@ -101,12 +103,15 @@ export async function scanFile(path: string, opts: ScanOptions): Promise<Report>
     };
     const detection = detect({ samples, sampleRate: audio.sampleRate }, detectOpts);
     const proofs = reg ? await reg.proofs(detection.legs.map((l) => l.token)) : undefined;
+    const clip = { samples, sampleRate: audio.sampleRate };
+    const unmarked = detection.legs.length ? unmarkedSpeech(clip, analyzeClip(samples, audio.sampleRate, PROFILE_V1), opts.key, detection.legs) : new Map();
     const att = attribute({
       detection,
       candidates,
       registry: reg?.status ?? null,
       ...(proofs ? { proofs } : {}),
       keyId: opts.key.id,
+      unmarkedSpeech: unmarked,
     });
     const sha256AtEnd = await sha256File(path);
     return {
