@@ -4,7 +4,7 @@ import { decodeFile } from '../../lib/audio/decode.js';
 import { embedAudio } from '../../lib/mark/embed.js';
 import { detect } from '../../lib/mark/detect.js';
 import { analyzeClip } from '../../lib/mark/features.js';
-import { generateKey } from '../../lib/mark/keys.js';
+import { keyFromBytes } from '../../lib/mark/keys.js';
 import { PROFILE_V1 } from '../../lib/mark/pattern.js';
 import { speechStretches, unmarkedSpeech } from '../../lib/trace/mixminus.js';
 import { tone } from '../helpers/tmp.js';
@@ -12,6 +12,8 @@ import { tone } from '../helpers/tmp.js';
 const t = suite('trace/mixminus');
 const fixture = (name: string) => new URL(`../../fixtures/speech/${name}`, import.meta.url).pathname;
 const R = 16000;
+// Fixed keys keep the tests deterministic.
+const fixedKey = (seed: number) => keyFromBytes(new Uint8Array(32).map((_, i) => (i * 29 + seed) & 0xff));
 
 t('speechStretches finds bursts above the floor and drops short ones', () => {
   const x = new Float32Array(R * 10);
@@ -24,7 +26,7 @@ t('speechStretches finds bursts above the floor and drops short ones', () => {
 });
 
 t("a tap: the leg's marked downlink around the tapped person's own, unmarked voice", async () => {
-  const key = generateKey();
+  const key = fixedKey(1);
   const others = (await decodeFile(fixture('allison-1.opus'), { sampleRate: R, mono: true })).channels[0]!;
   const own = (await decodeFile(fixture('espeak-us-m3.opus'), { sampleRate: R, mono: true })).channels[0]!;
   // Downlink: others talk 0-12 s and 20-32 s, silence 12-20 s (mix-minus: the tapped person's own
@@ -47,7 +49,7 @@ t("a tap: the leg's marked downlink around the tapped person's own, unmarked voi
 });
 
 t('no own voice: no stretch is called unmarked', async () => {
-  const key = generateKey();
+  const key = fixedKey(2);
   const others = (await decodeFile(fixture('allison-2.opus'), { sampleRate: R, mono: true })).channels[0]!.subarray(0, R * 30);
   const marked = embedAudio({ channels: [others], sampleRate: R }, { key, token: 'leg-x' }).channels[0]!;
   const clip = { samples: marked, sampleRate: R };
