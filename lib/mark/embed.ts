@@ -13,6 +13,7 @@
  * are final so far (input length minus the latency, in total); `flush` returns the rest, so the
  * total output length equals the input length and output sample i belongs to input sample i.
  */
+import type { AudioBuffer } from '../audio/types.js';
 import { RealFft } from '../dsp/fft.js';
 import { sqrtHann } from '../dsp/window.js';
 import type { MarkKey } from './keys.js';
@@ -313,10 +314,8 @@ export class Embedder {
   }
 }
 
-export interface AudioChannels {
-  channels: Float32Array[];
-  sampleRate: number;
-}
+/** Same shape as lib/audio's AudioBuffer (one Float32Array per channel + rate). */
+export type AudioChannels = AudioBuffer;
 
 /** Embed a whole signal: a loop over the streaming Embedder (no second implementation). */
 export function embedAudio(audio: AudioChannels, opts: EmbedOptions & { blockSize?: number }): AudioChannels {
