@@ -26,8 +26,8 @@ export class RealFft {
     this.#realIn = new Float64Array(size);
   }
 
-  /** Forward transform of `input` (length <= size, zero-padded) into re/im (length >= bins). */
-  forward(input: ArrayLike<number>, re: Float64Array, im: Float64Array): void {
+  /** Zero-pad `input` to the plan size and run the real transform; returns fft.js's interleaved output. */
+  #transform(input: ArrayLike<number>): Float64Array {
     const n = this.size;
     const x = this.#realIn;
     const len = Math.min(input.length, n);
@@ -35,6 +35,12 @@ export class RealFft {
     for (let i = len; i < n; i++) x[i] = 0;
     const out = this.#complexOut;
     this.#plan.realTransform(out, x);
+    return out;
+  }
+
+  /** Forward transform of `input` (length <= size, zero-padded) into re/im (length >= bins). */
+  forward(input: ArrayLike<number>, re: Float64Array, im: Float64Array): void {
+    const out = this.#transform(input);
     for (let k = 0; k < this.bins; k++) {
       re[k] = out[2 * k]!;
       im[k] = out[2 * k + 1]!;
@@ -43,13 +49,7 @@ export class RealFft {
 
   /** Power spectrum |X_k|^2 of `input` into `power` (length >= bins). */
   power(input: ArrayLike<number>, power: Float64Array | Float32Array): void {
-    const n = this.size;
-    const x = this.#realIn;
-    const len = Math.min(input.length, n);
-    for (let i = 0; i < len; i++) x[i] = input[i]!;
-    for (let i = len; i < n; i++) x[i] = 0;
-    const out = this.#complexOut;
-    this.#plan.realTransform(out, x);
+    const out = this.#transform(input);
     for (let k = 0; k < this.bins; k++) {
       const a = out[2 * k]!;
       const b = out[2 * k + 1]!;

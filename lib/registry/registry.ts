@@ -50,18 +50,12 @@ export interface AddLegResult {
   checkpoint: string;
 }
 
-/** A leg as the registry knows it. */
-export interface LegRecord {
-  token: string;
-  meeting: string;
-  participant: string;
-  leg: LegKind;
-  device?: string;
-  joined: string;
+/** A leg as the registry knows it: its leg.joined fields, the leave time, and the entry index. */
+export type LegRecord = Omit<LegJoined, 'type'> & {
   left?: string;
   /** Index of the leg.joined entry. */
   index: number;
-}
+};
 
 /** Open the store a registry location names. */
 export async function openStore(location: string, options: OpenRegistryOptions = {}): Promise<RegistryStore> {
