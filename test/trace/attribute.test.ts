@@ -1,0 +1,47 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { DetectResult } from '../../lib/mark/detect.js';
+import { attribute } from '../../lib/trace/attribute.js';
+
+const t = suite('trace/attribute');
+
+function detection(legs: DetectResult['legs']): DetectResult {
+  return { legs, scores: [], durationSec: 30, nullScale: 1, hypotheses: 1e6, alpha: 1e-6 };
+}
+const leg = (token: string, segments: [number, number, number][], speed = 1): DetectResult['legs'][number] => ({
+  token,
+  pValue: 1e-12,
+  score: 12,
+  speed,
+  speedKind: 'tempo',
+  segments: segments.map(([startSec, endSec, sessionOffsetSec]) => ({ startSec, endSec, sessionOffsetSec, z: 10, pValue: 1e-10 })),
+});
+
+t('no legs: says so, with the level and candidates, and that absence proves nothing', () => {
+  const a = attribute({ detection: detection([]), candidates: [{ token: 'a' }, { token: 'b' }], keyId: 'k1' });
+  assert.equal(a.legs, []);
+  assert.match(a.verdict, /No leg's mark was found .* among 2 candidate/);
+  assert.match(a.verdict, /Absence of a mark proves nothing/);
+});
+
+t('a leg gets its registry facts; a cut and a speed change become edits', () => {
+  const a = attribute({
+    detection: detection([leg('tokA', [[0, 10, 100], [10.5, 20, 140.5]], 1.02)]),
+    candidates: [{ token: 'tokA', meeting: 'm1', participant: 'P', leg: 'pstn', device: 'hotel', joined: '2024-02-19T11:00:00Z' }],
+    keyId: 'k1',
+  });
+  assert.is(a.legs[0]!.participant, 'P');
+  assert.is(a.legs[0]!.leg, 'pstn');
+  assert.equal(
+    a.edits.map((e) => e.kind),
+    ['speed', 'cut'],
+  );
+  assert.match(a.verdict, /participant P, pstn leg, meeting m1, device hotel/);
+});
+
+t('a registry that failed verification is flagged first in the verdict', () => {
+  const a = attribute({ detection: detection([leg('t', [[0, 10, 0]])]), candidates: [{ token: 't', participant: 'P' }], keyId: 'k', registry: { intact: false, problem: 'entry #3: altered' } });
+  assert.match(a.verdict, /^WARNING: the registry failed verification \(entry #3: altered\)/);
+});
+
+t.run();
