@@ -31,7 +31,9 @@ t('scan of a simulated PSTN tap names the tapped participant from the registry',
   const speech = await Promise.all(people.map((p) => decodeFile(fixture(p.voice), { sampleRate: 16000, mono: true })));
   const sim = await simulateMeeting({
     participants: people.map((p, i) => ({ name: p.name, leg: p.leg, speech: [speech[i]!] })),
-    durationSec: 40,
+    // 60 s: registry tokens are random, so z varies with them; measured over 12 random token sets
+    // (benchmarks/work/tapvar.ts) 40 s gave z 8.1-11.0 with 2 misses, 60 s gave z 9.8-13.1, no miss.
+    durationSec: 60,
     seed: 7,
     // The bridge: each leg's downlink marked with that leg's token, session time from 0.
     hook: (leg, downlink) => embedAudio(downlink, { key, token: tokens[leg]! }),
@@ -49,17 +51,15 @@ t('scan of a simulated PSTN tap names the tapped participant from the registry',
   assert.match(report.verdict, /Gen\. A/);
   // Mix-minus: any speech the report says carries no mark must be Gen. A's own voice (truth).
   const own = sim.truth.participants[0]!.talk;
-  let claims = 0;
   for (const m of report.verdict.matchAll(/speech at clip ([^\u2014]+) carries no bridge mark/g)) {
-    claims++;
     for (const span of m[1]!.split(', ')) {
       const [a, b] = span.replace(' s', '').split('–').map(Number) as [number, number];
       const overlap = own.reduce((acc, sp) => acc + Math.max(0, Math.min(b, sp.endSec) - Math.max(a, sp.startSec)), 0);
       assert.ok(overlap >= 0.8 * (b - a), `unmarked stretch ${a}-${b} s is not Gen. A's own speech`);
     }
   }
-  // With this seed and key the own-voice stretch at ~16.6-20.1 s is found (measured).
-  assert.ok(claims >= 1, 'the mix-minus reasoning names the own-voice stretch');
+  // Whether a claim is made depends on the random tokens' z; its presence is asserted with fixed
+  // tokens in mixminus.test.ts, its correctness here.
 });
 
 t.run();
