@@ -85,3 +85,72 @@ export function nextPowerOfTwo(n: number): number {
   while (p < n) p *= 2;
   return p;
 }
+
+/**
+ * In-place radix-2 complex FFT on split re/im arrays, for the small sizes detectors run many
+ * thousands of times (no copies or interleaving). `inverse` uses the conjugate twiddles and does
+ * not scale. Not re-entrant-sensitive: it keeps no scratch.
+ */
+export class ComplexFft {
+  readonly size: number;
+  readonly #rev: Int32Array;
+  readonly #cos: Float64Array;
+  readonly #sin: Float64Array;
+
+  constructor(size: number) {
+    if (!Number.isInteger(size) || size < 2 || (size & (size - 1)) !== 0) {
+      throw new RangeError(`FFT size must be a power of two >= 2, got ${size}`);
+    }
+    this.size = size;
+    const bitsN = Math.log2(size);
+    this.#rev = new Int32Array(size);
+    for (let i = 0; i < size; i++) {
+      let r = 0;
+      for (let b = 0; b < bitsN; b++) r |= ((i >> b) & 1) << (bitsN - 1 - b);
+      this.#rev[i] = r;
+    }
+    this.#cos = new Float64Array(size / 2);
+    this.#sin = new Float64Array(size / 2);
+    for (let i = 0; i < size / 2; i++) {
+      this.#cos[i] = Math.cos((2 * Math.PI * i) / size);
+      this.#sin[i] = Math.sin((2 * Math.PI * i) / size);
+    }
+  }
+
+  /** X[b] = sum_n x[n] e^(-+2 pi i b n / N) in place (minus sign forward, plus with `inverse`). */
+  transform(re: Float64Array, im: Float64Array, inverse = false): void {
+    const n = this.size;
+    const rev = this.#rev;
+    for (let i = 0; i < n; i++) {
+      const j = rev[i]!;
+      if (j > i) {
+        const tr = re[i]!;
+        re[i] = re[j]!;
+        re[j] = tr;
+        const ti = im[i]!;
+        im[i] = im[j]!;
+        im[j] = ti;
+      }
+    }
+    const cs = this.#cos;
+    const sn = this.#sin;
+    const sgn = inverse ? 1 : -1;
+    for (let half = 1; half < n; half <<= 1) {
+      const step = n / (2 * half);
+      for (let start = 0; start < n; start += 2 * half) {
+        for (let j = 0; j < half; j++) {
+          const wr = cs[j * step]!;
+          const wi = sgn * sn[j * step]!;
+          const a = start + j;
+          const b = a + half;
+          const xr = re[b]! * wr - im[b]! * wi;
+          const xi = re[b]! * wi + im[b]! * wr;
+          re[b] = re[a]! - xr;
+          im[b] = im[a]! - xi;
+          re[a] = re[a]! + xr;
+          im[a] = im[a]! + xi;
+        }
+      }
+    }
+  }
+}

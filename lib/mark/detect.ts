@@ -20,7 +20,7 @@
  * hypotheses x P x R_A x R_B (the full 13.4 h timeline), p = min(1, N * Q(z / sigma)). A leg is
  * reported when p <= alpha (default 1e-6 family-wise per scan).
  */
-import { RealFft } from '../dsp/fft.js';
+import { ComplexFft, RealFft } from '../dsp/fft.js';
 import { analyzeClip, tileFeatures } from './features.js';
 import type { BandAnalysis, Hypothesis, TileFeatures } from './features.js';
 import type { MarkKey } from './keys.js';
@@ -112,7 +112,7 @@ interface Found {
 
 interface CandidateTables {
   pattern: LegPattern;
-  /** Spectrum of the sync pattern per band (P/2+1 bins), re and im, band-major. */
+  /** Spectrum of the sync pattern per band (P/2+1 bins), re and im, bin-major (b * K + k). */
   syncRe: Float64Array;
   syncIm: Float64Array;
 }
@@ -158,8 +158,10 @@ export function detect(clip: MonoClip, opts: DetectOptions): DetectResult {
     for (let k = 0; k < K; k++) {
       for (let v = 0; v < P; v++) col[v] = isSyncTile(v, k) ? pattern.sync[v * K + k]! : 0;
       fft.forward(col, re, im);
-      syncRe.set(re, k * bins);
-      syncIm.set(im, k * bins);
+      for (let b = 0; b < bins; b++) {
+        syncRe[b * K + k] = re[b]!;
+        syncIm[b * K + k] = im[b]!;
+      }
     }
     return { pattern, syncRe, syncIm };
   };
@@ -197,38 +199,101 @@ export function detect(clip: MonoClip, opts: DetectOptions): DetectResult {
   const foldRe = new Float64Array(K * bins);
   const foldIm = new Float64Array(K * bins);
   const fold = new Float64Array(P * K);
-  const col = new Float64Array(P);
-  const re = new Float64Array(bins);
-  const im = new Float64Array(bins);
-  const accRe = new Float64Array(bins);
-  const accIm = new Float64Array(bins);
   const corr = new Float64Array(P);
+  const foldS = new Float64Array(P * K);
+  const codeCache = new Map<LegPattern, [Float64Array, Float64Array]>();
   const TOP = 2;
   const SYNC_GATE = 3.5;
   const FULL_DECOYS = 16;
   const SUBLEVEL_GATE = 6.5;
 
+  const cfft = new ComplexFft(P);
+  const zr = new Float64Array(P);
+  const zi = new Float64Array(P);
+  const corr2 = new Float64Array(P);
+
   /** Fold a window's features modulo P, FFT each band; returns the sync variance per shift parity. */
   function foldAt(f: TileFeatures, ma: number, mb: number): [number, number] {
     fold.fill(0);
-    for (let m = ma; m < mb; m++) {
-      const u = m % P;
+    const r = f.r;
+    for (let m = ma, u = ma % P; m < mb; m++) {
       const row = m * K;
-      for (let k = 0; k < K; k++) fold[u * K + k]! += f.r[row + k]!;
+      const o = u * K;
+      for (let k = 0; k < K; k++) fold[o + k]! += r[row + k]!;
+      if (++u === P) u = 0;
     }
     // Sync-layer variance per shift parity: energy of the folded sync tiles.
     const vSync: [number, number] = [0, 0];
     for (let u = 0; u < P; u++) for (let k = 0; k < K; k++) vSync[(u + k) & 1]! += fold[u * K + k]! ** 2;
-    for (let k = 0; k < K; k++) {
-      for (let u = 0; u < P; u++) col[u] = fold[u * K + k]!;
-      fft.forward(col, re, im);
-      foldRe.set(re, k * bins);
-      foldIm.set(im, k * bins);
+    // Two real bands per complex FFT (band k real, band k + 1 imaginary), split by symmetry.
+    for (let k = 0; k < K; k += 2) {
+      const k2 = k + 1 < K ? k + 1 : -1;
+      for (let u = 0; u < P; u++) {
+        zr[u] = fold[u * K + k]!;
+        zi[u] = k2 >= 0 ? fold[u * K + k2]! : 0;
+      }
+      cfft.transform(zr, zi);
+      for (let b = 0; b < bins; b++) {
+        const nb = (P - b) % P;
+        foldRe[b * K + k] = 0.5 * (zr[b]! + zr[nb]!);
+        foldIm[b * K + k] = 0.5 * (zi[b]! - zi[nb]!);
+        if (k2 >= 0) {
+          foldRe[b * K + k2] = 0.5 * (zi[b]! + zi[nb]!);
+          foldIm[b * K + k2] = -0.5 * (zr[b]! - zr[nb]!);
+        }
+      }
     }
     return vSync;
   }
 
-  const syncCorr = (c: CandidateTables): void => syncCorrelation(c, foldRe, foldIm, K, bins, accRe, accIm, fft, corr);
+  /**
+   * Circular correlation of the fold with the sync patterns of c1 and c2 (all shifts) into corr
+   * and corr2: per bin sum_k conj(F_k) S_k, then one complex inverse FFT carries both candidates
+   * (c1's real spectrum in the real part, c2's in the imaginary part).
+   */
+  function syncCorr(c1: CandidateTables, c2: CandidateTables | undefined): void {
+    const H = P / 2;
+    for (let b = 0; b < bins; b++) {
+      const o = b * K;
+      let a1r = 0;
+      let a1i = 0;
+      let a2r = 0;
+      let a2i = 0;
+      const s1r = c1.syncRe;
+      const s1i = c1.syncIm;
+      for (let k = 0; k < K; k++) {
+        const fr = foldRe[o + k]!;
+        const fi = foldIm[o + k]!;
+        a1r += fr * s1r[o + k]! + fi * s1i[o + k]!;
+        a1i += fr * s1i[o + k]! - fi * s1r[o + k]!;
+      }
+      if (c2) {
+        const s2r = c2.syncRe;
+        const s2i = c2.syncIm;
+        for (let k = 0; k < K; k++) {
+          const fr = foldRe[o + k]!;
+          const fi = foldIm[o + k]!;
+          a2r += fr * s2r[o + k]! + fi * s2i[o + k]!;
+          a2i += fr * s2i[o + k]! - fi * s2r[o + k]!;
+        }
+      }
+      if (b === 0 || b === H) {
+        zr[b] = a1r;
+        zi[b] = a2r;
+      } else {
+        zr[b] = a1r - a2i;
+        zi[b] = a1i + a2r;
+        zr[P - b] = a1r + a2i;
+        zi[P - b] = a2r - a1i;
+      }
+    }
+    cfft.transform(zr, zi, true);
+    const inv = 1 / P;
+    for (let s = 0; s < P; s++) {
+      corr[s] = zr[s]! * inv;
+      corr2[s] = zi[s]! * inv;
+    }
+  }
 
   // Shorter windows (next levels) only localize pieces that already stood out in a longer window:
   // candidates whose best statistic so far reaches SUBLEVEL_GATE. (A selection rule changes power,
@@ -257,30 +322,35 @@ export function detect(clip: MonoClip, opts: DetectOptions): DetectResult {
       if (mb - ma < P) continue;
       const vSync = foldAt(f, ma, mb);
       if (!(vSync[0]! + vSync[1]! > 0)) continue;
-      for (const ci of active) {
-        syncCorr(cands[ci]!);
-        const base = ci * TOP;
-        const inv0 = vSync[0] > 0 ? 1 / Math.sqrt(vSync[0]) : 0;
-        const inv1 = vSync[1] > 0 ? 1 / Math.sqrt(vSync[1]) : 0;
-        for (let s = 0; s < P; s++) {
-          // Tiles with (s + u + k) even are sync tiles for shift s.
-          const zs = corr[s]! * (s & 1 ? inv1 : inv0);
-          if (zs > topZ[base + TOP - 1]!) {
-            // Insertion into the candidate's short sorted list.
-            let t = TOP - 1;
-            while (t > 0 && zs > topZ[base + t - 1]!) {
-              topZ[base + t] = topZ[base + t - 1]!;
-              topH[base + t] = topH[base + t - 1]!;
-              topS[base + t] = topS[base + t - 1]!;
-              t--;
+      const inv0 = vSync[0] > 0 ? 1 / Math.sqrt(vSync[0]) : 0;
+      const inv1 = vSync[1] > 0 ? 1 / Math.sqrt(vSync[1]) : 0;
+      for (let ai = 0; ai < active.length; ai += 2) {
+        const pair = ai + 1 < active.length;
+        syncCorr(cands[active[ai]!]!, pair ? cands[active[ai + 1]!]! : undefined);
+        for (let q = 0; q < (pair ? 2 : 1); q++) {
+          const ci = active[ai + q]!;
+          const cv = q === 0 ? corr : corr2;
+          const base = ci * TOP;
+          for (let s = 0; s < P; s++) {
+            // Tiles with (s + u + k) even are sync tiles for shift s.
+            const zs = cv[s]! * (s & 1 ? inv1 : inv0);
+            if (zs > topZ[base + TOP - 1]!) {
+              // Insertion into the candidate's short sorted list.
+              let t = TOP - 1;
+              while (t > 0 && zs > topZ[base + t - 1]!) {
+                topZ[base + t] = topZ[base + t - 1]!;
+                topH[base + t] = topH[base + t - 1]!;
+                topS[base + t] = topS[base + t - 1]!;
+                t--;
+              }
+              topZ[base + t] = zs;
+              topH[base + t] = hi;
+              topS[base + t] = s;
             }
-            topZ[base + t] = zs;
-            topH[base + t] = hi;
-            topS[base + t] = s;
-          }
-          if (zs > bestZsAll) {
-            bestZsAll = zs;
-            bestHypForDecoys = hyp;
+            if (zs > bestZsAll) {
+              bestZsAll = zs;
+              bestHypForDecoys = hyp;
+            }
           }
         }
       }
@@ -307,16 +377,20 @@ export function detect(clip: MonoClip, opts: DetectOptions): DetectResult {
     const [ma, mb] = chipRange(w, hd, Tc, f.chips);
     if (mb - ma >= P && w.level === 0) {
       const vSync = foldAt(f, ma, mb);
-      for (let di = 0; di < decoys.length; di++) {
-        syncCorr(decoys[di]!);
-        for (let s = 0; s < P; s++) {
-          const vs = vSync[s & 1]!;
-          if (vs > 0) nullSamples.push(corr[s]! / Math.sqrt(vs));
+      for (let di = 0; di < decoys.length; di += 2) {
+        const pair = di + 1 < decoys.length;
+        syncCorr(decoys[di]!, pair ? decoys[di + 1]! : undefined);
+        for (let q = 0; q < (pair ? 2 : 1); q++) {
+          const cv = q === 0 ? corr : corr2;
+          for (let s = 0; s < P; s++) {
+            const vs = vSync[s & 1]!;
+            if (vs > 0) nullSamples.push(cv[s]! / Math.sqrt(vs));
+          }
         }
-        if (di < FULL_DECOYS) {
-          const z = fixedScore(decoys[di]!.pattern, f, ma, mb, (di % P) + P * ((di * 7919) % (RA * RB)));
-          if (z !== undefined) nullSamples.push(z);
-        }
+      }
+      for (let di = 0; di < Math.min(FULL_DECOYS, decoys.length); di++) {
+        const z = fixedScore(decoys[di]!.pattern, f, ma, mb, (di % P) + P * ((di * 7919) % (RA * RB)));
+        if (z !== undefined) nullSamples.push(z);
       }
     }
   }
@@ -364,48 +438,79 @@ export function detect(clip: MonoClip, opts: DetectOptions): DetectResult {
   legs.sort((a, b) => a.pValue - b.pValue || b.score - a.score);
   return { legs, scores, durationSec: D, nullScale, hypotheses, alpha };
 
+  /** Block codes of a leg's two band groups, compact (R_g x K/2, group bands only), cached. */
+  function compactCodes(pattern: LegPattern): [Float64Array, Float64Array] {
+    let c = codeCache.get(pattern);
+    if (!c) {
+      const G = K >> 1;
+      const mk = (g: 0 | 1): Float64Array => {
+        const R = profile.blockPeriods[g];
+        const src = pattern.tcBlock[g];
+        const out = new Float64Array(R * G);
+        for (let x = 0; x < R; x++) for (let kk = 0; kk < G; kk++) out[x * G + kk] = src[x * K + g + 2 * kk]!;
+        return out;
+      };
+      c = [mk(0), mk(1)];
+      codeCache.set(pattern, c);
+    }
+    return c;
+  }
+
   /** Full statistic at (hyp, shift s), searching the timecode residues. */
   function fullScore(pattern: LegPattern, f: TileFeatures, w: Window, hyp: Hypothesis, s: number, prof: MarkProfile): { z: number; n0: number } | undefined {
     const [ma, mb] = chipRange(w, hyp, Tc, f.chips);
     if (mb - ma < P) return undefined;
     const j0 = Math.floor((s + ma) / P);
     const J = Math.floor((s + mb - 1) / P) - j0 + 1;
-    const blockSums = new Float64Array(J * K);
+    // Timecode tiles per block, split by band group (group g holds bands g, g + 2, ...), compact.
+    const G = K >> 1;
+    const bs0 = new Float64Array(J * G);
+    const bs1 = new Float64Array(J * G);
     let cSync = 0;
     let vTc = 0;
     // Sync part recomputed directly (exact, and its folded variance).
-    const foldS = new Float64Array(P * K);
+    foldS.fill(0);
+    const r = f.r;
+    const sync = pattern.sync;
+    const tcChip = pattern.tcChip;
     for (let m = ma; m < mb; m++) {
       const v = (s + m) % P;
       const j = Math.floor((s + m) / P) - j0;
       const row = m * K;
-      for (let k = 0; k < K; k++) {
-        const x = f.r[row + k]!;
-        if (x === 0) continue;
-        if (isSyncTile(v, k)) {
-          foldS[v * K + k]! += x;
-          cSync += x * pattern.sync[v * K + k]!;
-        } else {
-          blockSums[j * K + k]! += x * pattern.tcChip[v * K + k]!;
-          vTc += x * x;
-        }
+      const vo = v * K;
+      // Sync tiles: k with the parity of v; timecode tiles: the other parity.
+      for (let k = v & 1; k < K; k += 2) {
+        const x = r[row + k]!;
+        foldS[vo + k]! += x;
+        cSync += x * sync[vo + k]!;
+      }
+      const bs = (v & 1) === 0 ? bs1 : bs0;
+      const bo = j * G;
+      for (let k = (v + 1) & 1; k < K; k += 2) {
+        const x = r[row + k]!;
+        bs[bo + (k >> 1)]! += x * tcChip[vo + k]!;
+        vTc += x * x;
       }
     }
     let vSync = 0;
     for (let i = 0; i < foldS.length; i++) vSync += foldS[i]! ** 2;
     const bestRes = [0, 0];
     const bestVal = [0, 0];
+    const codes = compactCodes(pattern);
     for (let g = 0; g < 2; g++) {
       const R = prof.blockPeriods[g]!;
-      const code = pattern.tcBlock[g as 0 | 1];
+      const code = codes[g]!;
+      const bs = g === 0 ? bs0 : bs1;
       let bv = -Infinity;
       let bx = 0;
       for (let x = 0; x < R; x++) {
         let acc = 0;
+        let idx = (x + j0) % R;
         for (let j = 0; j < J; j++) {
-          const row = ((x + j0 + j) % R) * K;
-          const brow = j * K;
-          for (let k = g; k < K; k += 2) acc += blockSums[brow + k]! * code[row + k]!;
+          const row = idx * G;
+          const brow = j * G;
+          for (let kk = 0; kk < G; kk++) acc += bs[brow + kk]! * code[row + kk]!;
+          if (++idx === R) idx = 0;
         }
         if (acc > bv) {
           bv = acc;
@@ -444,37 +549,6 @@ export function detect(clip: MonoClip, opts: DetectOptions): DetectResult {
     const v = vSync + vTc;
     return v > 0 ? c / Math.sqrt(v) : undefined;
   }
-}
-
-/** Circular correlation of the folded features with a candidate's sync pattern (all shifts). */
-function syncCorrelation(
-  c: CandidateTables,
-  foldRe: Float64Array,
-  foldIm: Float64Array,
-  K: number,
-  bins: number,
-  accRe: Float64Array,
-  accIm: Float64Array,
-  fft: RealFft,
-  corr: Float64Array,
-): void {
-  accRe.fill(0);
-  accIm.fill(0);
-  const sr = c.syncRe;
-  const si = c.syncIm;
-  for (let k = 0; k < K; k++) {
-    const o = k * bins;
-    for (let b = 0; b < bins; b++) {
-      // conj(F) * B
-      const fr = foldRe[o + b]!;
-      const fi = foldIm[o + b]!;
-      const br = sr[o + b]!;
-      const bi = si[o + b]!;
-      accRe[b] = accRe[b]! + fr * br + fi * bi;
-      accIm[b] = accIm[b]! + fr * bi - fi * br;
-    }
-  }
-  fft.inverse(accRe, accIm, corr);
 }
 
 /** Relative chips [ma, mb) of a window under a hypothesis. */

@@ -65,12 +65,16 @@ export function analyzeClip(samples: Float32Array, sampleRate: number, profile: 
       const hit = cache.get(keyQ);
       if (hit) return hit;
       const out = new Float64Array((frames + 1) * K);
+      // Per band, the bins overlapping it and their fractional weights, flattened (band k owns
+      // entries [start[k], start[k + 1])).
+      const idxList: number[] = [];
+      const wtsList: number[] = [];
+      const start = new Int32Array(K + 1);
       for (let k = 0; k < K; k++) {
+        start[k] = idxList.length;
         const lo = profile.bandEdgesHz[k]! * freqScale;
         const hi = profile.bandEdgesHz[k + 1]! * freqScale;
         // Fractional overlap of each bin [(i - 0.5), (i + 0.5)) * binHz with the band.
-        const idxList: number[] = [];
-        const wtsList: number[] = [];
         for (let i = Math.max(0, Math.floor(lo / binHz) - 1); i <= Math.min(bins - 1, Math.ceil(hi / binHz) + 1); i++) {
           const a = Math.max(lo, (i - 0.5) * binHz);
           const b = Math.min(hi, (i + 0.5) * binHz);
@@ -79,16 +83,18 @@ export function analyzeClip(samples: Float32Array, sampleRate: number, profile: 
             wtsList.push((b - a) / binHz);
           }
         }
-        const idx = Int32Array.from(idxList);
-        const wts = Float64Array.from(wtsList);
-        const nIdx = idx.length;
-        let acc = 0;
-        for (let f = 0; f < frames; f++) {
-          const row = f * bins;
+      }
+      start[K] = idxList.length;
+      const idx = Int32Array.from(idxList);
+      const wts = Float64Array.from(wtsList);
+      // Frame-major so each spectrogram row is read once (same summation order as band-major).
+      for (let f = 0; f < frames; f++) {
+        const row = f * bins;
+        const o = f * K;
+        for (let k = 0; k < K; k++) {
           let e = 0;
-          for (let j = 0; j < nIdx; j++) e += power[row + idx[j]!]! * wts[j]!;
-          acc += e;
-          out[(f + 1) * K + k] = acc;
+          for (let j = start[k]!, je = start[k + 1]!; j < je; j++) e += power[row + idx[j]!]! * wts[j]!;
+          out[o + K + k] = out[o + k]! + e;
         }
       }
       cache.set(keyQ, out);
@@ -123,6 +129,12 @@ export function chipCount(analysis: BandAnalysis, hyp: Hypothesis, profile: Mark
   return Math.max(0, Math.floor((analysis.durationSec * hyp.rate - hyp.phaseSec) / profile.chipSec));
 }
 
+// Scratch for tileFeatures (grown on demand; the detector is single-threaded and not re-entrant).
+let boundA = new Float64Array(0);
+let boundB = new Float64Array(0);
+let scratchLog = new Float64Array(0);
+let scratchValid = new Uint8Array(0);
+
 /** Detrended, normalized tile features under one hypothesis. */
 export function tileFeatures(analysis: BandAnalysis, hyp: Hypothesis, profile: MarkProfile, clipRangeSec?: readonly [number, number]): TileFeatures {
   const K = profile.bands;
@@ -134,63 +146,84 @@ export function tileFeatures(analysis: BandAnalysis, hyp: Hypothesis, profile: M
     mLo = Math.max(0, Math.floor((hyp.rate * clipRangeSec[0] - hyp.phaseSec) / profile.chipSec) - 1);
     mHi = Math.min(M, Math.ceil((hyp.rate * clipRangeSec[1] - hyp.phaseSec) / profile.chipSec) + 1);
   }
+  const r = new Float32Array(M * K);
+  const n = mHi - mLo;
+  if (n <= 0) return { r, chips: M, bands: K };
   const cums = analysis.bandCumulative(hyp.freqScale);
   const Tc = profile.chipSec;
-  // Frame f's centre is at (f * HOP + FRAME / 2) / rate; frames with centres in [ta, tb) count.
-  const framePos = (t: number): number => (t * ANALYSIS_RATE - FRAME / 2) / HOP + 0.5;
-  const e = new Float64Array(M * K);
   const nF = analysis.frames;
-  // Fractional frame position -> (row offset, weight) for linear interpolation of the cumulative sums.
-  const rowAt = (pos: number): [number, number, number] => {
-    if (pos <= 0) return [0, 0, 0];
-    if (pos >= nF) return [nF * K, nF * K, 0];
-    const i = Math.floor(pos);
-    return [i * K, (i + 1) * K, pos - i];
-  };
-  for (let m = mLo; m < mHi; m++) {
-    const [a0, a1, af] = rowAt(framePos((hyp.phaseSec + m * Tc) / hyp.rate));
-    const [b0, b1, bf] = rowAt(framePos((hyp.phaseSec + (m + 1) * Tc) / hyp.rate));
-    const o = m * K;
-    for (let k = 0; k < K; k++) {
-      const ca = cums[a0 + k]! + af * (cums[a1 + k]! - cums[a0 + k]!);
-      const cb = cums[b0 + k]! + bf * (cums[b1 + k]! - cums[b0 + k]!);
-      const v = cb - ca;
-      e[o + k] = v > 0 ? v : 0;
-    }
-  }
   // Chip energies scale with chip length; thresholds were taken at 4 frames (32 ms).
   const thrBase = analysis.thresholds();
   const scale = Tc / hyp.rate / ((4 * HOP) / ANALYSIS_RATE);
-  const valid = new Uint8Array(M * K);
-  const logE = new Float64Array(M * K);
   const thr = new Float64Array(K);
   for (let k = 0; k < K; k++) thr[k] = thrBase[k]! * scale;
-  for (let m = mLo; m < mHi; m++) {
-    const o = m * K;
-    for (let k = 0; k < K; k++) {
-      const v = e[o + k]!;
-      if (v > thr[k]!) {
-        valid[o + k] = 1;
-        logE[o + k] = Math.log(v);
+  if (boundA.length < K) {
+    boundA = new Float64Array(K);
+    boundB = new Float64Array(K);
+  }
+  // Log energies and validity in a layout padded by one invalid row each side (row j + 1 holds
+  // chip mLo + j), so the detrending needs no range checks in time. Invalid tiles hold 0 in both,
+  // so neighbour sums need no branches.
+  const padded = (n + 2) * K;
+  if (scratchLog.length < padded) {
+    scratchLog = new Float64Array(2 * padded);
+    scratchValid = new Uint8Array(2 * padded);
+  }
+  const logE = scratchLog;
+  const valid = scratchValid;
+  logE.fill(0, 0, K);
+  valid.fill(0, 0, K);
+  logE.fill(0, (n + 1) * K, padded);
+  valid.fill(0, (n + 1) * K, padded);
+  // Cumulative band energy at chip boundaries (chip m spans boundaries m and m + 1), linearly
+  // interpolated between frames; a chip's energy is the difference of its two boundaries.
+  // Frame f's centre is at (f * HOP + FRAME / 2) / rate; frames with centres in [ta, tb) count.
+  let prev = boundA;
+  let cur = boundB;
+  for (let j = 0; j <= n; j++) {
+    const t = (hyp.phaseSec + (mLo + j) * Tc) / hyp.rate;
+    const pos = (t * ANALYSIS_RATE - FRAME / 2) / HOP + 0.5;
+    if (pos <= 0) {
+      for (let k = 0; k < K; k++) cur[k] = cums[k]!;
+    } else if (pos >= nF) {
+      const a = nF * K;
+      for (let k = 0; k < K; k++) cur[k] = cums[a + k]!;
+    } else {
+      const i = Math.floor(pos);
+      const fr = pos - i;
+      const a = i * K;
+      const b = a + K;
+      for (let k = 0; k < K; k++) cur[k] = cums[a + k]! + fr * (cums[b + k]! - cums[a + k]!);
+    }
+    if (j > 0) {
+      const q = j * K;
+      for (let k = 0; k < K; k++) {
+        const v = cur[k]! - prev[k]!;
+        const ok = v > thr[k]!;
+        valid[q + k] = ok ? 1 : 0;
+        logE[q + k] = ok ? Math.log(v) : 0;
       }
     }
+    const sw = prev;
+    prev = cur;
+    cur = sw;
   }
-  const r = new Float32Array(M * K);
   const sumSq = new Float64Array(K);
   const cnt = new Float64Array(K);
-  for (let m = mLo; m < mHi; m++) {
+  for (let j = 0; j < n; j++) {
+    const q = (j + 1) * K;
+    const ro = (mLo + j) * K;
     for (let k = 0; k < K; k++) {
-      const i = m * K + k;
+      const i = q + k;
       if (!valid[i]) continue;
-      let s = 0;
-      let c = 0;
-      if (m > 0 && valid[i - K]) (s += logE[i - K]!), c++;
-      if (m + 1 < M && valid[i + K]) (s += logE[i + K]!), c++;
-      if (k > 0 && valid[i - 1]) (s += logE[i - 1]!), c++;
-      if (k + 1 < K && valid[i + 1]) (s += logE[i + 1]!), c++;
+      // Same summation order as time -1, time +1, band -1, band +1 (bit-identical results).
+      let s = logE[i - K]! + logE[i + K]!;
+      let c = valid[i - K]! + valid[i + K]!;
+      if (k > 0) (s += logE[i - 1]!), (c += valid[i - 1]!);
+      if (k + 1 < K) (s += logE[i + 1]!), (c += valid[i + 1]!);
       if (c < 3) continue;
       const v = logE[i]! - s / c;
-      r[i] = v;
+      r[ro + k] = v;
       sumSq[k]! += v * v;
       cnt[k]! += 1;
     }
