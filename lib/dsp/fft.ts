@@ -5,6 +5,12 @@
  */
 import FFT from 'fft.js';
 
+function checkPowerOfTwo(size: number, min: number): void {
+  if (!Number.isInteger(size) || size < min || (size & (size - 1)) !== 0) {
+    throw new RangeError(`FFT size must be a power of two >= ${min}, got ${size}`);
+  }
+}
+
 /** A real FFT of a fixed power-of-two size. Spectra are `size / 2 + 1` bins (DC..Nyquist). */
 export class RealFft {
   readonly size: number;
@@ -15,9 +21,7 @@ export class RealFft {
   readonly #realIn: Float64Array;
 
   constructor(size: number) {
-    if (!Number.isInteger(size) || size < 4 || (size & (size - 1)) !== 0) {
-      throw new RangeError(`FFT size must be a power of two >= 4, got ${size}`);
-    }
+    checkPowerOfTwo(size, 4);
     this.size = size;
     this.bins = size / 2 + 1;
     this.#plan = new FFT(size);
@@ -98,9 +102,7 @@ export class ComplexFft {
   readonly #sin: Float64Array;
 
   constructor(size: number) {
-    if (!Number.isInteger(size) || size < 2 || (size & (size - 1)) !== 0) {
-      throw new RangeError(`FFT size must be a power of two >= 2, got ${size}`);
-    }
+    checkPowerOfTwo(size, 2);
     this.size = size;
     const bitsN = Math.log2(size);
     this.#rev = new Int32Array(size);

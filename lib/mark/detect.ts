@@ -21,7 +21,7 @@
  * reported when p <= alpha (default 1e-6 family-wise per scan).
  */
 import { ComplexFft, RealFft } from '../dsp/fft.js';
-import { analyzeClip, tileFeatures } from './features.js';
+import { analyzeClip, correlateTiles, tileFeatures } from './features.js';
 import type { BandAnalysis, Hypothesis, TileFeatures } from './features.js';
 import type { MarkKey } from './keys.js';
 import { LegPattern, PROFILE_V1, isSyncTile, patternCycleSec } from './pattern.js';
@@ -629,16 +629,7 @@ function refineSegment(analysis: BandAnalysis, pattern: LegPattern, x: Found, w:
     const n0 = Math.round((t0 + phase) / Tc);
     const f = tileFeatures(analysis, { rate: r, freqScale: hyp.kind === 'speed' ? r : 1, phaseSec: phase }, profile, [w.startSec, w.endSec]);
     const [ma, mb] = chipRange(w, { rate: r, freqScale: 1, phaseSec: phase }, Tc, f.chips);
-    let c = 0;
-    let q = 0;
-    for (let m = ma; m < mb; m++) {
-      for (let k = 0; k < K; k++) {
-        const v = f.r[m * K + k]!;
-        if (v === 0) continue;
-        c += v * pattern.sign(n0 + m, k);
-        q += v * v;
-      }
-    }
+    const { c, q } = correlateTiles(f, (n, k) => pattern.sign(n, k), n0, ma, mb);
     return q > 0 ? c / Math.sqrt(q) : 0;
   };
   const tauMid0 = tau0 + rate * mid;

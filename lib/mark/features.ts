@@ -239,3 +239,23 @@ export function tileFeatures(analysis: BandAnalysis, hyp: Hypothesis, profile: M
   }
   return { r, chips: M, bands: K };
 }
+
+/**
+ * Correlation of tile features with a leg's signs over chips [ma, mb), chip m being session chip
+ * n0 + m: c = Σ r·sign, q = Σ r² (c's variance under no mark). Shared by the detector's offset
+ * refinement and the follow-up range scores (track.ts).
+ */
+export function correlateTiles(f: TileFeatures, sign: (n: number, k: number) => number, n0: number, ma: number, mb: number): { c: number; q: number } {
+  const K = f.bands;
+  let c = 0;
+  let q = 0;
+  for (let m = ma; m < mb; m++) {
+    for (let k = 0; k < K; k++) {
+      const v = f.r[m * K + k]!;
+      if (v === 0) continue;
+      c += v * sign(n0 + m, k);
+      q += v * v;
+    }
+  }
+  return { c, q };
+}

@@ -5,7 +5,7 @@
  * speech whose mark is far weaker than the span's own rate predicts was not on the bridge
  * downlink — e.g. the tapped participant's own voice at the capture point.
  */
-import { analyzeClip, tileFeatures } from './features.js';
+import { analyzeClip, correlateTiles, tileFeatures } from './features.js';
 import type { BandAnalysis } from './features.js';
 import type { MarkKey } from './keys.js';
 import { LegPattern, PROFILE_V1, patternCycleSec } from './pattern.js';
@@ -44,7 +44,6 @@ export function scoreRanges(
   const analysis = 'samples' in clip ? analyzeClip(clip.samples, clip.sampleRate, profile) : clip;
   const pattern = new LegPattern(key, token, profile);
   const Tc = profile.chipSec;
-  const K = profile.bands;
   const cycle = patternCycleSec(profile);
   const rate = alignment.rate;
   // Session time at clip time 0, kept non-negative (the pattern repeats every `cycle` seconds).
@@ -57,16 +56,7 @@ export function scoreRanges(
     const f = tileFeatures(analysis, hyp, profile, [startSec, endSec]);
     const ma = Math.max(0, Math.ceil((rate * startSec - phase) / Tc - 1e-9));
     const mb = Math.min(f.chips, Math.floor((rate * endSec - phase) / Tc + 1e-9));
-    let correlation = 0;
-    let energy = 0;
-    for (let m = ma; m < mb; m++) {
-      for (let k = 0; k < K; k++) {
-        const v = f.r[m * K + k]!;
-        if (v === 0) continue;
-        correlation += v * pattern.sign(n0 + m, k);
-        energy += v * v;
-      }
-    }
+    const { c: correlation, q: energy } = correlateTiles(f, (n, k) => pattern.sign(n, k), n0, ma, mb);
     return { startSec, endSec, correlation, energy, z: energy > 0 ? correlation / Math.sqrt(energy) : 0 };
   });
 }
