@@ -100,6 +100,8 @@ interface Window {
   endSec: number;
   level: number;
   hyps: HypRecord[];
+  /** Time-scale step of the window's coarse grid. */
+  step: number;
 }
 
 interface Found {
@@ -116,6 +118,9 @@ interface CandidateTables {
   syncRe: Float64Array;
   syncIm: Float64Array;
 }
+
+/** Fine hypotheses per coarse one: 4 chip phases x 3 rates. */
+const REFINE = 12;
 
 const DEFAULTS = {
   alpha: 1e-6,
@@ -181,7 +186,9 @@ export function detect(clip: MonoClip, opts: DetectOptions): DetectResult {
 
   let hypTotal = 0;
   for (const w of windows) hypTotal += w.hyps.length;
-  const hypotheses = cands.length * hypTotal * P * RA * RB;
+  // Every coarse hypothesis stands for REFINE fine ones (phase steps Tc/8 instead of Tc/2, rate
+  // steps of a third); the fine ones near a promising coarse point are evaluated (refine below).
+  const hypotheses = cands.length * hypTotal * REFINE * P * RA * RB;
 
   const featCache = new Map<string, TileFeatures>();
   const features = function cachedFeatures(h: Hypothesis): TileFeatures {
@@ -190,6 +197,18 @@ export function detect(clip: MonoClip, opts: DetectOptions): DetectResult {
     if (!f) {
       f = tileFeatures(analysis, h, profile);
       featCache.set(key, f);
+    }
+    return f;
+  };
+
+  // Fine hypotheses are only needed over one window: features of that range, cached per window.
+  const winCache = new Map<string, TileFeatures>();
+  const windowFeatures = function cachedWindowFeatures(h: Hypothesis, w: Window): TileFeatures {
+    const key = `${w.startSec}|${w.endSec}|${h.rate.toFixed(6)}|${h.freqScale.toFixed(6)}|${h.phaseSec.toFixed(6)}`;
+    let f = winCache.get(key) ?? featCache.get(`${h.rate.toFixed(6)}|${h.freqScale.toFixed(6)}|${h.phaseSec.toFixed(6)}`);
+    if (!f) {
+      f = tileFeatures(analysis, h, profile, [w.startSec, w.endSec]);
+      winCache.set(key, f);
     }
     return f;
   };
@@ -206,6 +225,7 @@ export function detect(clip: MonoClip, opts: DetectOptions): DetectResult {
   const SYNC_GATE = 3.5;
   const FULL_DECOYS = 16;
   const SUBLEVEL_GATE = 6.5;
+  const REFINE_GATE = 6;
 
   const cfft = new ComplexFft(P);
   const zr = new Float64Array(P);
@@ -368,6 +388,12 @@ export function detect(clip: MonoClip, opts: DetectOptions): DetectResult {
         if (!cur || r.z > cur.z) best[ci]![wi] = { z: r.z, hyp, n0: r.n0, window: wi };
         if (r.z > levelBest[ci]!) levelBest[ci] = r.z;
       }
+      const cur = best[ci]![wi];
+      if (cur && cur.z >= REFINE_GATE) {
+        const rf = refine(cands[ci]!.pattern, w, cur);
+        best[ci]![wi] = rf;
+        if (rf.z > levelBest[ci]!) levelBest[ci] = rf.z;
+      }
     }
     // Null samples at the window's most active hypothesis: every decoy's sync statistic at every
     // shift (cheap, from the fold), and the full statistic (sync + timecode at a fixed, unsearched
@@ -437,6 +463,30 @@ export function detect(clip: MonoClip, opts: DetectOptions): DetectResult {
   }
   legs.sort((a, b) => a.pValue - b.pValue || b.score - a.score);
   return { legs, scores, durationSec: D, nullScale, hypotheses, alpha };
+
+  /**
+   * Local search on the fine grid around a coarse hit: session offset (at the window centre) in
+   * steps of Tc/8 within +-Tc/4 (the coarse phases are Tc/2 apart), rate in steps of a third of
+   * the coarse step. Measured on 5 s clips: a 4 ms misalignment costs ~7% of z, 8 ms ~25%.
+   */
+  function refine(pattern: LegPattern, w: Window, x: Found): Found {
+    const mid = 0.5 * (w.startSec + w.endSec);
+    const tauMid = x.n0 * Tc - x.hyp.phaseSec + x.hyp.rate * mid;
+    let top = x;
+    for (const dr of [0, -1, 1]) {
+      const rate = x.hyp.rate + (dr * w.step) / 3;
+      for (const d of [-2, -1, 0, 1, 2]) {
+        if (dr === 0 && d === 0) continue;
+        const tau0 = tauMid + (d * Tc) / 8 - rate * mid;
+        const phaseSec = Math.round(((((-tau0 % Tc) + Tc) % Tc) / Tc) * 8) % 8 * (Tc / 8);
+        const n0 = Math.round((tau0 + phaseSec) / Tc);
+        const hyp: HypRecord = { rate, freqScale: x.hyp.kind === 'speed' ? rate : 1, phaseSec, kind: x.hyp.kind };
+        const r = fullScore(pattern, windowFeatures(hyp, w), w, hyp, ((n0 % P) + P) % P, profile);
+        if (r && r.z > top.z) top = { z: r.z, hyp, n0: r.n0, window: x.window };
+      }
+    }
+    return top;
+  }
 
   /** Block codes of a leg's two band groups, compact (R_g x K/2, group bands only), cached. */
   function compactCodes(pattern: LegPattern): [Float64Array, Float64Array] {
@@ -579,12 +629,12 @@ function makeWindows(D: number, minWin: number, maxWin: number, Tc: number, spee
     const hop = len === D ? len : len / 2;
     const hyps = hypothesisGrid(step0 * 2 ** level, Tc, speedRange, tempoRange);
     for (let a = 0; a + len <= D + 1e-9; a += hop) {
-      out.push({ startSec: a, endSec: Math.min(D, a + len), level, hyps });
+      out.push({ startSec: a, endSec: Math.min(D, a + len), level, hyps, step: step0 * 2 ** level });
       if (hop === len && a + len >= D) break;
     }
     // A last window flush with the end, so the tail is covered at this level.
     const last = out[out.length - 1]!;
-    if (last.endSec < D - 0.25 * len) out.push({ startSec: D - len, endSec: D, level, hyps });
+    if (last.endSec < D - 0.25 * len) out.push({ startSec: D - len, endSec: D, level, hyps, step: step0 * 2 ** level });
     const next = len / 2;
     if (next < minWin) break;
     len = next;
