@@ -25,11 +25,19 @@ export interface EmbedOptions {
   token: string;
   /** Session time (s) of the first input sample. Default 0. */
   offsetSec?: number;
-  /** Relative mark level d re the masking reference (amplitude). Default 0.025. */
+  /** Relative mark level d re the masking reference (amplitude). Default 0.014. */
   strength?: number;
   /** Exponent of the masking boost (0 = flat d; 0.5 = mark spectrum flat at d^2 x reference). Default 0.5. */
   boostExponent?: number;
-  /** Largest boost of a quiet band relative to `strength` (max relative gain = strength x cap). Default 16. */
+  /**
+   * Largest boost of a quiet band relative to `strength` (max relative gain = strength x cap).
+   * Default 128 (max relative gain 1.8, reached by bands 42 dB under the frame's loudest). With
+   * the quality budget holding SNR, a high cap and a low strength moved the mark from loud bands,
+   * where speech masks it from the detector too, into quiet ones: at the same ~25 dB SNR, 5 s
+   * clips' z went from 15.0 to 20.7 (real speech) and 9.1 to 13.6 (espeak), Opus 24k 12.6 -> 18.8
+   * and 7.2 -> 12.1, AMR-NB 7.95k (10 s) 7.1 -> 9.3 and 5.3 -> 7.3 (benchmarks/work/tune.ts,
+   * strength 0.025 / cap 16 before).
+   */
   boostCap?: number;
   /** Forward-masking memory (s): the masking reference decays from louder past frames. Default 0.1. */
   releaseSec?: number;
@@ -43,6 +51,17 @@ export interface EmbedOptions {
    * AMR-NB detections; real speech (Allison) is at 26 dB without it. Default -Infinity (off).
    */
   minFrameSnrDb?: number;
+  /**
+   * Running quality budget (dB): host-to-mark energy ratio held over exponentially weighted
+   * stretches of `snrWindowSec` by one slow common gain (never above 1). Measured on the STFT
+   * frames; the time-domain SNR comes out ~1.2 dB higher (marks of neighbouring frames with
+   * opposite signs partly cancel in the overlap-add): the default 24 gave 25.1-25.6 dB overall SNR
+   * on every fixture voice (benchmarks/results/robustness.md). Without it, voices with peaky
+   * spectra (espeak) fell to 21.6 dB. Set -Infinity to disable.
+   */
+  snrBudgetDb?: number;
+  /** Time constant (s) of the running quality budget. Default 3. */
+  snrWindowSec?: number;
   profile?: MarkProfile;
 }
 
@@ -51,7 +70,7 @@ export interface EmbedderOptions extends EmbedOptions {
   channels: number;
 }
 
-const DEFAULTS = { offsetSec: 0, strength: 0.025, boostExponent: 0.5, boostCap: 16, releaseSec: 0.1, silenceDbfs: -60, minFrameSnrDb: -Infinity };
+const DEFAULTS = { offsetSec: 0, strength: 0.014, boostExponent: 0.5, boostCap: 128, releaseSec: 0.1, silenceDbfs: -60, minFrameSnrDb: -Infinity, snrBudgetDb: 24, snrWindowSec: 3 };
 
 /** Frame size used by the embedder at a sample rate. */
 export function embedFrameSize(sampleRate: number): number {
@@ -95,6 +114,11 @@ export class Embedder {
   /** Masking reference (per-bin power) carried across frames. */
   #maskRef = 0;
   readonly #maskDecay: number;
+  /** Running quality budget: decayed host and mark energies (STFT domain), decay per hop, allowed ratio. */
+  #hostRun = 0;
+  #markRun = 0;
+  readonly #budgetDecay: number;
+  readonly #budgetRatio: number;
 
   constructor(opts: EmbedderOptions) {
     if (!(opts.sampleRate >= 8000 && opts.sampleRate <= 48000)) throw new RangeError(`embedder supports 8-48 kHz, got ${opts.sampleRate}`);
@@ -113,7 +137,12 @@ export class Embedder {
       releaseSec: opts.releaseSec ?? DEFAULTS.releaseSec,
       silenceDbfs: opts.silenceDbfs ?? DEFAULTS.silenceDbfs,
       minFrameSnrDb: opts.minFrameSnrDb ?? DEFAULTS.minFrameSnrDb,
+      snrBudgetDb: opts.snrBudgetDb ?? DEFAULTS.snrBudgetDb,
+      snrWindowSec: opts.snrWindowSec ?? DEFAULTS.snrWindowSec,
     };
+    if (!(this.#opts.snrWindowSec > 0)) throw new RangeError(`snrWindowSec must be > 0, got ${this.#opts.snrWindowSec}`);
+    this.#budgetDecay = Math.exp(-embedFrameSize(opts.sampleRate) / 2 / opts.sampleRate / this.#opts.snrWindowSec);
+    this.#budgetRatio = 10 ** (-this.#opts.snrBudgetDb / 10);
     this.#pattern = new LegPattern(opts.key, opts.token, this.#profile);
     const n = embedFrameSize(opts.sampleRate);
     this.#n = n;
@@ -231,6 +260,8 @@ export class Embedder {
     }
     if (ms < this.#silenceMs) {
       this.#maskRef *= this.#maskDecay;
+      this.#hostRun *= this.#budgetDecay;
+      this.#markRun *= this.#budgetDecay;
       return;
     }
     const re = this.#re;
@@ -276,7 +307,18 @@ export class Embedder {
       if (k >= 0) markEnergy += gain[k]! * gain[k]! * e;
     }
     const allowed = frameEnergy * 10 ** (-this.#opts.minFrameSnrDb / 10);
-    const scale = markEnergy > allowed && markEnergy > 0 ? Math.sqrt(allowed / markEnergy) : 1;
+    let scale = markEnergy > allowed && markEnergy > 0 ? Math.sqrt(allowed / markEnergy) : 1;
+    // Running quality budget, as a slow gain: the decayed sums of host energy and of the mark
+    // energy the masking model asks for give one common scale for the whole stretch. A slow,
+    // near-uniform gain keeps the mark's distribution over tiles (scaling only the frames that
+    // exceed a budget measured ~40% lower z at the same SNR: benchmarks/work/tune.ts).
+    const a = this.#budgetDecay;
+    this.#hostRun = a * this.#hostRun + frameEnergy;
+    this.#markRun = a * this.#markRun + scale * scale * markEnergy;
+    if (this.#markRun > 0) {
+      const g2 = (this.#budgetRatio * this.#hostRun) / this.#markRun;
+      if (g2 < 1) scale *= Math.sqrt(g2);
+    }
     for (let i = 0; i < binBand.length; i++) {
       const k = binBand[i]!;
       const g = k >= 0 ? gain[k]! * scale : 0;
