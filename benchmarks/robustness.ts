@@ -1,7 +1,8 @@
 /**
  * Robustness benchmark for the per-leg mark (issue 3): detection of the right leg among 64
  * registered legs by condition x clip length, on clips cut at random places of simulated meetings
- * (tap = the leg's marked downlink + the tapped person's own voice, then the condition's chain);
+ * (tap = the leg's marked downlink + the tapped person's own voice, then the condition's chain),
+ * with length counted in downlink speech (musts) and, separately, as fixed durations;
  * negatives (unmarked meetings, another key, noise, synthetic music); p-value calibration;
  * session-offset error; quality (SNR); embed and scan speed. Writes benchmarks/results/robustness.md.
  *
@@ -23,7 +24,7 @@ const TRIALS = Number(process.env['TRIALS'] ?? 6);
 const CLIPS = Number(process.env['CLIPS'] ?? 2);
 const NEG_CLIPS = Number(process.env['NEG_CLIPS'] ?? 80);
 const LENGTHS = [3, 5, 10, 30];
-const MEETING_SEC = 44;
+const MEETING_SEC = 80;
 const ALPHA = 1e-6;
 
 const CONDITIONS: { name: string; chain: string; timeFactor: number; must?: number; goal?: number }[] = [
@@ -62,12 +63,13 @@ interface Cell {
   zs: number[];
   offsetErrMs: number[];
   falseLegs: number;
+  clipSec: number[];
 }
 
 function cellOf(map: Map<string, Cell>, key: string): Cell {
   let c = map.get(key);
   if (!c) {
-    c = { trials: 0, hits: 0, zs: [], offsetErrMs: [], falseLegs: 0 };
+    c = { trials: 0, hits: 0, zs: [], offsetErrMs: [], falseLegs: 0, clipSec: [] };
     map.set(key, c);
   }
   return c;
@@ -163,35 +165,68 @@ async function main(): Promise<void> {
         hook: (leg, d) => embedAudio(d, { key, token: tokens[leg]!, offsetSec: offsets[leg]! }),
       });
       const downlinkOnly = cond.chain ? await applyChain(sim.downlinks[0]!, cond.chain, { seed }) : sim.downlinks[0]!;
+      // Downlink activity (meeting time, 10 ms grid): the other participants' talk spurts.
+      const grid = new Uint8Array(Math.ceil(MEETING_SEC * 100));
+      for (const p of sim.truth.participants) {
+        if (p.index === 0) continue;
+        for (const t of p.talk) for (let i = Math.floor(t.startSec * 100); i < Math.min(grid.length, Math.ceil(t.endSec * 100)); i++) grid[i] = 1;
+      }
+      const cumActive = new Float64Array(grid.length + 1);
+      for (let i = 0; i < grid.length; i++) cumActive[i + 1] = cumActive[i]! + grid[i]! / 100;
+      /** Meeting-time span from a random start that holds L s of downlink speech (undefined if the meeting ends first). */
+      const speechSpan = (L: number): [number, number] | undefined => {
+        for (let attempt = 0; attempt < 100; attempt++) {
+          const a = Math.floor(rnd.between(0, (MEETING_SEC - L) * 100));
+          let b = a;
+          while (b < grid.length && cumActive[b]! - cumActive[a]! < L) b++;
+          if (cumActive[b]! - cumActive[a]! >= L && b < grid.length - 20) return [a / 100, b / 100];
+        }
+        return undefined;
+      };
       for (const [variant, rec] of [['tap', sim.tap!], ['downlink', downlinkOnly]] as const) {
-      const tap = rec.channels[0]!;
-      const tapRate = rec.sampleRate;
-      const tapSec = tap.length / tapRate;
-      for (const L of LENGTHS) {
-        if (L > tapSec - 1) continue;
-        for (let c = 0; c < CLIPS; c++) {
-          const start = rnd.between(0, tapSec - L);
-          const clip = tap.subarray(Math.round(start * tapRate), Math.round((start + L) * tapRate));
-          const r: DetectResult = detect({ samples: clip, sampleRate: tapRate }, { key, candidates: tokens, alpha: ALPHA });
-          totalDetects++;
-          const cell = cellOf(cells, `${variant}|${cond.name}|${L}`);
-          cell.trials++;
-          const right = r.legs.find((l) => l.token === tokens[0]);
-          cell.zs.push(r.scores.find((s) => s.token === tokens[0])!.score);
-          if (right) {
-            cell.hits++;
-            for (const s of right.segments) {
-              const expected = offsets[0]! + cond.timeFactor * (start + s.startSec);
-              cell.offsetErrMs.push(1000 * (s.sessionOffsetSec - expected));
+        const tap = rec.channels[0]!;
+        const tapRate = rec.sampleRate;
+        const tapSec = tap.length / tapRate;
+        for (const L of LENGTHS) {
+          // 'speech': clips holding L s of the leg's (downlink) speech, the musts' protocol;
+          // 'random': fixed-length clips at random places (tap only), whatever they hold.
+          for (const sampling of variant === 'tap' ? (['speech', 'random'] as const) : (['speech'] as const)) {
+            for (let c = 0; c < CLIPS; c++) {
+              let start: number;
+              let end: number;
+              if (sampling === 'speech') {
+                const span = speechSpan(L);
+                if (!span) continue;
+                start = span[0] / cond.timeFactor;
+                end = Math.min(tapSec, span[1] / cond.timeFactor);
+              } else {
+                if (L > tapSec - 1) continue;
+                start = rnd.between(0, tapSec - L);
+                end = start + L;
+              }
+              const clip = tap.subarray(Math.round(start * tapRate), Math.round(end * tapRate));
+              const r: DetectResult = detect({ samples: clip, sampleRate: tapRate }, { key, candidates: tokens, alpha: ALPHA });
+              totalDetects++;
+              const cell = cellOf(cells, `${sampling}|${variant}|${cond.name}|${L}`);
+              cell.trials++;
+              cell.clipSec.push(end - start);
+              const right = r.legs.find((l) => l.token === tokens[0]);
+              cell.zs.push(r.scores.find((s) => s.token === tokens[0])!.score / r.nullScale);
+              if (right) {
+                cell.hits++;
+                for (const s of right.segments) {
+                  const expected = offsets[0]! + cond.timeFactor * (start + s.startSec);
+                  cell.offsetErrMs.push(1000 * (s.sessionOffsetSec - expected));
+                }
+              }
+              cell.falseLegs += r.legs.filter((l) => l.token !== tokens[0]).length;
             }
           }
-          cell.falseLegs += r.legs.filter((l) => l.token !== tokens[0]).length;
         }
-      }
       }
     }
     const line = LENGTHS.map((L) => {
-      const c = cells.get(`tap|${cond.name}|${L}`);
+      const c = cells.get(`speech|tap|${cond.name}|${L}`);
       return c ? `${L}s ${c.hits}/${c.trials} z~${quantile(c.zs, 0.5).toFixed(1)}` : `${L}s -`;
     }).join('  ');
     console.log(`${cond.name}: ${line}`);
@@ -274,22 +309,23 @@ async function main(): Promise<void> {
   }
 
   // Report.
-  const rowsFor = (variant: string): (string | number)[][] => {
-  const rows: (string | number)[][] = [];
-  for (const cond of conditions) {
-    const row: (string | number)[] = [cond.name];
-    for (const L of LENGTHS) {
-      const c = cells.get(`${variant}|${cond.name}|${L}`);
-      if (!c) {
-        row.push('-');
-        continue;
+  const rowsFor = (sampling: string, variant: string): (string | number)[][] => {
+    const rows: (string | number)[][] = [];
+    for (const cond of conditions) {
+      const row: (string | number)[] = [cond.name];
+      for (const L of LENGTHS) {
+        const c = cells.get(`${sampling}|${variant}|${cond.name}|${L}`);
+        if (!c || c.trials === 0) {
+          row.push('-');
+          continue;
+        }
+        const mark = cond.must === L ? ' (must)' : cond.goal === L ? ' (goal)' : '';
+        const dur = sampling === 'speech' ? `; clip ${quantile(c.clipSec, 0.5).toFixed(1)} s` : '';
+        row.push(`${c.hits}/${c.trials} (z ${quantile(c.zs, 0.5).toFixed(1)}, min ${quantile(c.zs, 0).toFixed(1)}${dur})${mark}`);
       }
-      const mark = cond.must === L ? ' (must)' : cond.goal === L ? ' (goal)' : '';
-      row.push(`${c.hits}/${c.trials} (z ${quantile(c.zs, 0.5).toFixed(1)}, min ${quantile(c.zs, 0).toFixed(1)})${mark}`);
+      rows.push(row);
     }
-    rows.push(row);
-  }
-  return rows;
+    return rows;
   };
   const allErr = [...cells.values()].flatMap((c) => c.offsetErrMs);
   const within = allErr.filter((e) => Math.abs(e) <= 20).length;
@@ -301,19 +337,26 @@ async function main(): Promise<void> {
     '',
     `Right-leg detection among 64 registered legs (p <= ${ALPHA} family-wise). Each condition: ${TRIALS} simulated`,
     `4-party meetings (${MEETING_SEC} s, fixture voices, uplinks through Opus 32k), tap = leg 0's marked downlink + its own`,
-    `voice, then the condition's chain (lib/channel, codec delay compensated); ${CLIPS} clips per meeting and length at`,
-    'random places. Cells: detected/trials (median z of the right leg, minimum z). Small trial counts: a',
-    'cell of n/n bounds the miss rate only loosely (one-sided 95%: 3/n).',
+    `voice at 0 dB, then the condition's chain (lib/channel, codec delay compensated); ${CLIPS} clips per meeting, length`,
+    'and sampling. Cells: detected/trials (median and minimum z / null scale of the right leg; the detection',
+    'threshold is ~8.5). Small trial counts: a cell of n/n bounds the miss rate only loosely (one-sided 95%: 3/n).',
     '',
-    '### Tap = marked downlink + the tapped person\'s own (unmarked) voice at 0 dB',
+    'Clip length L: the musts count L seconds of the leg\'s audio. A clip starts at a random place and ends when',
+    'it holds L s of downlink speech (the other participants talking, from the simulator\'s truth); the',
+    'median clip duration is given. Fixed-length clips at random places (last table) can fall where only the',
+    'tapped person talks, and then hold little or no mark at all.',
     '',
-    'A clip can fall where only the tapped person talks: such clips carry little or no mark at all.',
+    '### Tap (downlink + own voice), L s of downlink speech — the musts\' protocol',
     '',
-    markdownTable(['condition', ...LENGTHS.map((L) => `${L} s`)], rowsFor('tap')),
+    markdownTable(['condition', ...LENGTHS.map((L) => `${L} s`)], rowsFor('speech', 'tap')),
     '',
-    '### Downlink only (the same meetings, without the own voice): the mark\'s robustness itself',
+    '### Downlink only (same meetings, no own voice), L s of downlink speech: the mark\'s robustness itself',
     '',
-    markdownTable(['condition', ...LENGTHS.map((L) => `${L} s`)], rowsFor('downlink')),
+    markdownTable(['condition', ...LENGTHS.map((L) => `${L} s`)], rowsFor('speech', 'downlink')),
+    '',
+    '### Tap, fixed-length clips at random places (whatever they hold)',
+    '',
+    markdownTable(['condition', ...LENGTHS.map((L) => `${L} s`)], rowsFor('random', 'tap')),
     '',
     `False attributions in the positive runs (a leg other than the tapped one reported): ${[...cells.values()].reduce((a, c) => a + c.falseLegs, 0)}.`,
     '',
