@@ -19,6 +19,8 @@ export interface TimelineSegment {
   sessionOffsetSec: number;
   /** Session seconds per clip second (1 = no speed change). */
   speed: number;
+  /** Posterior probability of the segment's timecode block (default 1). */
+  timecodeConfidence?: number;
 }
 
 export interface TimelineEdit {
@@ -70,13 +72,16 @@ export function timelineEdits(segments: readonly TimelineSegment[], opts: Timeli
       continue;
     }
     const gap = next.startSec - prev.endSec;
+    // A jump read from an uncertain timecode block may be a decoding error, not an edit.
+    const tcConf = Math.min(prev.timecodeConfidence ?? 1, next.timecodeConfidence ?? 1);
+    const tcNote = tcConf < 0.99 ? `; the timecode of one side is uncertain (confidence ${tcConf.toFixed(2)}), so the jump may be a misread block` : '';
     if (jump < 0 && gap >= 0.5 * -jump) {
       // Unmarked clip time that the session clock did not see: inserted audio of about -jump s.
       edits.push({
         time: prev.endSec,
         kind: 'insert',
-        confidence: Math.min(0.95, 0.5 + -jump / (-jump + 4 * tol)),
-        evidence: `leg ${next.token}: ${fmt(gap)} s of clip without the mark, and the session timeline resumes ${fmt(-jump)} s later in the clip than it should (expected ${fmt(expected)} s at clip ${fmt(next.startSec)} s, found ${fmt(next.sessionOffsetSec)} s): about ${fmt(-jump)} s of audio that never passed through this leg were inserted; ${located}`,
+        confidence: tcConf * Math.min(0.95, 0.5 + -jump / (-jump + 4 * tol)),
+        evidence: `leg ${next.token}: ${fmt(gap)} s of clip without the mark, and the session timeline resumes ${fmt(-jump)} s later in the clip than it should (expected ${fmt(expected)} s at clip ${fmt(next.startSec)} s, found ${fmt(next.sessionOffsetSec)} s): about ${fmt(-jump)} s of audio that never passed through this leg were inserted; ${located}${tcNote}`,
         sessionJumpSec: jump,
       });
       continue;
@@ -86,11 +91,11 @@ export function timelineEdits(segments: readonly TimelineSegment[], opts: Timeli
       time: boundary,
       kind,
       // The further the jump exceeds the timing tolerance, the surer the call.
-      confidence: Math.min(0.99, 0.5 + Math.abs(jump) / (Math.abs(jump) + 4 * tol)),
+      confidence: tcConf * Math.min(0.99, 0.5 + Math.abs(jump) / (Math.abs(jump) + 4 * tol)),
       evidence:
         kind === 'cut'
-          ? `leg ${next.token}: session time jumps forward by ${fmt(jump)} s (expected ${fmt(expected)} s at clip ${fmt(next.startSec)} s, found ${fmt(next.sessionOffsetSec)} s): ${fmt(jump)} s of the call are missing; ${located}`
-          : `leg ${next.token}: session time jumps back by ${fmt(-jump)} s (expected ${fmt(expected)} s at clip ${fmt(next.startSec)} s, found ${fmt(next.sessionOffsetSec)} s): material is out of order or repeated; ${located}`,
+          ? `leg ${next.token}: session time jumps forward by ${fmt(jump)} s (expected ${fmt(expected)} s at clip ${fmt(next.startSec)} s, found ${fmt(next.sessionOffsetSec)} s): ${fmt(jump)} s of the call are missing; ${located}${tcNote}`
+          : `leg ${next.token}: session time jumps back by ${fmt(-jump)} s (expected ${fmt(expected)} s at clip ${fmt(next.startSec)} s, found ${fmt(next.sessionOffsetSec)} s): material is out of order or repeated; ${located}${tcNote}`,
       sessionJumpSec: jump,
     });
   }

@@ -27,6 +27,7 @@ import type { MarkKey } from './keys.js';
 import { LegPattern, PROFILE_V1, isSyncTile, patternCycleSec } from './pattern.js';
 import type { MarkProfile } from './pattern.js';
 import { correctedPValue } from './stats.js';
+import { timecodeConfidence } from './timecode.js';
 
 export interface DetectOptions {
   key: MarkKey;
@@ -54,6 +55,11 @@ export interface MarkSegment {
   /** Statistic and corrected p-value of the window that found this segment. */
   z: number;
   pValue: number;
+  /**
+   * Approximate posterior probability that the segment's timecode block is right (lib/mark/timecode.ts).
+   * Below ~0.99 the offset within the 1.024 s sync period still holds, the block may not.
+   */
+  timecodeConfidence: number;
 }
 
 export interface DetectedLeg {
@@ -760,7 +766,8 @@ function refineSegment(analysis: BandAnalysis, pattern: LegPattern, x: Found, w:
   const startSec = Math.max(0, (phase + startChip * Tc) / rate);
   const endSec = Math.min(D, (phase + endChip * Tc) / rate);
   const off = tau0 + rate * startSec;
-  return { startSec, endSec, sessionOffsetSec: ((off % cycle) + cycle) % cycle, z: x.z, pValue };
+  const timecodeConf = timecodeConfidence(f, pattern, n0, startChip, endChip);
+  return { startSec, endSec, sessionOffsetSec: ((off % cycle) + cycle) % cycle, z: x.z, pValue, timecodeConfidence: timecodeConf };
 }
 
 /** Merge segments of one leg that touch and share a timeline. */
@@ -777,6 +784,7 @@ function mergeSegments(segs: MarkSegment[], rate: number): MarkSegment[] {
           last.z = s.z;
           last.pValue = s.pValue;
         }
+        last.timecodeConfidence = Math.max(last.timecodeConfidence, s.timecodeConfidence);
         continue;
       }
     }

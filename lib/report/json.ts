@@ -34,6 +34,7 @@ export function normalizeReport(report: Report): Report {
         end: roundTo(s.end, 3),
         sessionOffset: roundTo(s.sessionOffset, 3),
         ...(s.score !== undefined ? { score: roundTo(s.score, 2) } : {}),
+        ...(s.sessionOffsetConfidence !== undefined ? { sessionOffsetConfidence: roundTo(s.sessionOffsetConfidence, 4) } : {}),
       })),
     })),
     edits: report.edits.map((e) => ({ ...e, time: roundTo(e.time, 3), confidence: roundTo(e.confidence, 3) })),

@@ -15,7 +15,7 @@ export function renderReportText(input: Report): string {
   for (const leg of r.legs) {
     lines.push(`Leg ${leg.token}  p=${leg.pValue}  score=${leg.score}${leg.speed !== undefined && leg.speed !== 1 ? `  speed=${leg.speed}` : ''}`);
     if (leg.participant || leg.meeting) lines.push(`  ${leg.participant ?? '?'} — ${leg.leg ?? '?'} leg, meeting ${leg.meeting ?? '?'}${leg.device ? `, device ${leg.device}` : ''}${leg.joined ? `, joined ${leg.joined}` : ''}`);
-    for (const s of leg.segments) lines.push(`  clip ${s.start.toFixed(3)}–${s.end.toFixed(3)} s  session ${s.sessionOffset.toFixed(3)} s${s.score !== undefined ? `  z=${s.score}` : ''}`);
+    for (const s of leg.segments) lines.push(`  clip ${s.start.toFixed(3)}–${s.end.toFixed(3)} s  session ${s.sessionOffset.toFixed(3)} s${s.score !== undefined ? `  z=${s.score}` : ''}${s.sessionOffsetConfidence !== undefined ? `  timecode confidence ${s.sessionOffsetConfidence.toFixed(3)}` : ''}`);
   }
   lines.push('');
   if (r.edits.length === 0) lines.push('Edits: none found on the timeline');

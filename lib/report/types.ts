@@ -21,6 +21,11 @@ export interface ReportSegment {
   sessionOffset: number;
   /** Detection score of this segment (standard-normal units under no mark). */
   score?: number;
+  /**
+   * Approximate posterior probability that `sessionOffset`'s 1.024 s timecode block is right; below
+   * ~0.99 only the offset modulo 1.024 s is firm.
+   */
+  sessionOffsetConfidence?: number;
 }
 
 export interface ReportLeg {

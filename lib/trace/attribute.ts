@@ -70,12 +70,12 @@ export function attribute(input: AttributionInput): Attribution {
       pValue: d.pValue,
       score: d.score,
       speed: d.speed,
-      segments: d.segments.map((s) => ({ start: s.startSec, end: s.endSec, sessionOffset: s.sessionOffsetSec, score: s.z })),
+      segments: d.segments.map((s) => ({ start: s.startSec, end: s.endSec, sessionOffset: s.sessionOffsetSec, score: s.z, sessionOffsetConfidence: s.timecodeConfidence })),
       ...(proof !== undefined ? { inclusionProof: proof } : {}),
     };
   });
   const edits: ReportEdit[] = timelineEdits(
-    input.detection.legs.flatMap((d) => d.segments.map((s) => ({ token: d.token, startSec: s.startSec, endSec: s.endSec, sessionOffsetSec: s.sessionOffsetSec, speed: d.speed }))),
+    input.detection.legs.flatMap((d) => d.segments.map((s) => ({ token: d.token, startSec: s.startSec, endSec: s.endSec, sessionOffsetSec: s.sessionOffsetSec, speed: d.speed, timecodeConfidence: s.timecodeConfidence }))),
   ).map(({ time, kind, confidence, evidence }) => ({ time, kind, confidence, evidence }));
   for (const d of input.detection.legs) {
     if (Math.abs(d.speed - 1) >= 0.004) {
@@ -101,7 +101,7 @@ export function attribute(input: AttributionInput): Attribution {
     );
   } else {
     for (const leg of legs) {
-      const segs = leg.segments.map((s) => `clip ${s2(s.start)}–${s2(s.end)} s at session ${s2(s.sessionOffset)} s`).join('; ');
+      const segs = leg.segments.map((s) => `clip ${s2(s.start)}–${s2(s.end)} s at session ${s2(s.sessionOffset)} s${(s.sessionOffsetConfidence ?? 1) < 0.99 ? ` (timecode uncertain, confidence ${(s.sessionOffsetConfidence ?? 0).toFixed(2)}; firm modulo 1.024 s)` : ''}`).join('; ');
       parts.push(
         `The clip carries the mark of ${describeLeg(leg)}: ${segs}. ` +
           `Corrected p-value ${formatP(leg.pValue)} (score ${s2(leg.score)}): the chance that audio without this leg's mark scores this high, over all ${n} candidates, offsets and speeds searched, is at most that.`,

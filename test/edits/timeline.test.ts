@@ -21,6 +21,15 @@ t('forward jump is a cut of that much session time, located at the boundary', ()
   assert.match(e!.evidence, /15\.00 s of the call are missing/);
 });
 
+t('a jump read from an uncertain timecode block is flagged and its confidence scaled down', () => {
+  const [sure] = timelineEdits([seg('a', 0, 10, 100), seg('a', 10.2, 20, 3700.2)]);
+  const [unsure] = timelineEdits([seg('a', 0, 10, 100), { ...seg('a', 10.2, 20, 3700.2), timecodeConfidence: 0.6 }]);
+  assert.is(unsure!.kind, 'cut');
+  assert.ok(Math.abs(unsure!.confidence - 0.6 * sure!.confidence) < 1e-9);
+  assert.match(unsure!.evidence, /timecode of one side is uncertain \(confidence 0\.60\)/);
+  assert.not.match(sure!.evidence, /uncertain/);
+});
+
 t('backward jump without a gap is a reorder; with an unmarked gap of that length, an insert', () => {
   const [r] = timelineEdits([seg('a', 0, 10, 100), seg('a', 10, 20, 60)]);
   assert.is(r!.kind, 'reorder');

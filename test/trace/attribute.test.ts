@@ -14,7 +14,7 @@ const leg = (token: string, segments: [number, number, number][], speed = 1): De
   score: 12,
   speed,
   speedKind: 'tempo',
-  segments: segments.map(([startSec, endSec, sessionOffsetSec]) => ({ startSec, endSec, sessionOffsetSec, z: 10, pValue: 1e-10 })),
+  segments: segments.map(([startSec, endSec, sessionOffsetSec]) => ({ startSec, endSec, sessionOffsetSec, z: 10, pValue: 1e-10, timecodeConfidence: 1 })),
 });
 
 t('no legs: says so, with the level and candidates, and that absence proves nothing', () => {
