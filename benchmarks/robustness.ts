@@ -64,12 +64,13 @@ interface Cell {
   offsetErrMs: number[];
   falseLegs: number;
   clipSec: number[];
+  offsetConf: number[];
 }
 
 function cellOf(map: Map<string, Cell>, key: string): Cell {
   let c = map.get(key);
   if (!c) {
-    c = { trials: 0, hits: 0, zs: [], offsetErrMs: [], falseLegs: 0, clipSec: [] };
+    c = { trials: 0, hits: 0, zs: [], offsetErrMs: [], falseLegs: 0, clipSec: [], offsetConf: [] };
     map.set(key, c);
   }
   return c;
@@ -217,6 +218,7 @@ async function main(): Promise<void> {
                 for (const s of right.segments) {
                   const expected = offsets[0]! + cond.timeFactor * (start + s.startSec);
                   cell.offsetErrMs.push(1000 * (s.sessionOffsetSec - expected));
+                  cell.offsetConf.push(s.timecodeConfidence);
                 }
               }
               cell.falseLegs += r.legs.filter((l) => l.token !== tokens[0]).length;
@@ -328,7 +330,12 @@ async function main(): Promise<void> {
     return rows;
   };
   const allErr = [...cells.values()].flatMap((c) => c.offsetErrMs);
+  const allConf = [...cells.values()].flatMap((c) => c.offsetConf);
   const within = allErr.filter((e) => Math.abs(e) <= 20).length;
+  const sure = allErr.map((e, i) => [Math.abs(e) <= 20, allConf[i]! >= 0.99] as const);
+  const sureN = sure.filter(([, c]) => c).length;
+  const sureOk = sure.filter(([ok, c]) => ok && c).length;
+  const unsureOk = sure.filter(([ok, c]) => ok && !c).length;
   const calib = [1e-1, 1e-2, 1e-3, 1e-4, 1e-6].map((a) => [a.toExponential(0), neg.p.filter((p) => p <= a).length, (a * neg.p.length).toFixed(1)]);
   const md = [
     '# Robustness of the per-leg mark (issue 3)',
@@ -364,6 +371,9 @@ async function main(): Promise<void> {
     '',
     `Detected segments: ${allErr.length}; within +-20 ms: ${within} (${((100 * within) / Math.max(1, allErr.length)).toFixed(1)}%);`,
     `median |error| ${quantile(allErr.map(Math.abs), 0.5).toFixed(1)} ms, 99th percentile ${quantile(allErr.map(Math.abs), 0.99).toFixed(1)} ms.`,
+    `Timecode confidence >= 0.99 (reports state it per segment): ${sureN} segments, ${sureOk} within +-20 ms`,
+    `(${((100 * sureOk) / Math.max(1, sureN)).toFixed(1)}%); below 0.99: ${allErr.length - sureN} segments, ${unsureOk} of them within +-20 ms.`,
+    'Errors beyond +-20 ms are wrong timecode blocks (multiples of 1.024 s, usually hours).',
     '',
     '## Negatives',
     '',
