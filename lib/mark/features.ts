@@ -140,8 +140,12 @@ let boundB = new Float64Array(0);
 let scratchLog = new Float64Array(0);
 let scratchValid = new Uint8Array(0);
 
-/** Detrended, normalized tile features under one hypothesis. */
-export function tileFeatures(analysis: BandAnalysis, hyp: Hypothesis, profile: MarkProfile, clipRangeSec?: readonly [number, number]): TileFeatures {
+/**
+ * Detrended, normalized tile features under one hypothesis. `layer`: 'leg' (default) zeroes the
+ * payload bands, which carry the key-level payload rather than a leg's own pattern; 'payload'
+ * keeps every band (the blind payload decoder reads the payload bands).
+ */
+export function tileFeatures(analysis: BandAnalysis, hyp: Hypothesis, profile: MarkProfile, clipRangeSec?: readonly [number, number], layer: 'leg' | 'payload' = 'leg'): TileFeatures {
   const K = profile.bands;
   const M = chipCount(analysis, hyp, profile);
   // Optional clip-time range: only chips inside it (plus one each side for detrending) are computed.
@@ -258,6 +262,9 @@ export function tileFeatures(analysis: BandAnalysis, hyp: Hypothesis, profile: M
       const x = v > 3 ? 3 : v < -3 ? -3 : v;
       r[o + k] = x * Math.exp(WEIGHT_EXPONENT * Math.min(LOG_BOOST_CAP, 0.5 * (peak - (logE[q + k]! - logBw[k]!))));
     }
+  }
+  if (layer === 'leg') {
+    for (const k of profile.payloadBands) for (let m = mLo; m < mHi; m++) r[m * K + k] = 0;
   }
   return { r, chips: M, bands: K };
 }

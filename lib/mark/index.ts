@@ -1,5 +1,6 @@
 /**
- * Public API of the per-leg mark: keys, streaming and file embedding, informed detection.
+ * Public API of the per-leg mark: keys, streaming and file embedding, informed detection, the
+ * blind payload, timecode confidence.
  * See lib/mark/pattern.ts (the mark's design), embed.ts (quality, latency) and detect.ts
  * (search, statistic, calibration).
  */
@@ -12,3 +13,6 @@ export type { CandidateScore, DetectOptions, DetectResult, DetectedLeg, MarkSegm
 export { LegPattern, PROFILE_V1, patternCycleSec } from './pattern.js';
 export type { MarkProfile } from './pattern.js';
 export { correctedPValue, normalTail } from './stats.js';
+export { PAYLOAD_ID_BITS, crc8, decodePayload, payloadId } from './payload.js';
+export type { PayloadOptions, PayloadResult } from './payload.js';
+export { timecodeConfidence } from './timecode.js';

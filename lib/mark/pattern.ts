@@ -18,12 +18,15 @@
  *                 two groups give the block index modulo 211 and modulo 223 independently (cheap,
  *                 separable searches); by the Chinese remainder theorem they fix the block index
  *                 modulo 211 * 223 = 47053 blocks = 13.4 h. Both layers count in detection.
+ * Three bands above the telephone band (profile.payloadBands) carry the key-level blind payload
+ * instead (lib/mark/payload.ts); informed detection ignores them.
  * The whole pattern therefore repeats after 13.4 h of session time; within a clip shorter than
  * 211 blocks (216 s) the T tile signs are pairwise independent, which keeps the self-normalized
  * statistic's null variance exact.
  */
 import { KeyStream, legKey } from './keys.js';
 import type { MarkKey } from './keys.js';
+import { PayloadLayer, payloadId, payloadLayer, payloadSymbols } from './payload.js';
 
 export interface MarkProfile {
   readonly version: 1;
@@ -33,6 +36,8 @@ export interface MarkProfile {
   readonly bands: number;
   readonly period: number;
   readonly blockPeriods: readonly [number, number];
+  /** Bands given to the key-level blind payload layer (lib/mark/payload.ts); empty for none. */
+  readonly payloadBands: readonly number[];
 }
 
 function erbRate(f: number): number {
@@ -49,7 +54,10 @@ export function makeProfile(opts: { bands?: number; chipSec?: number; loHz?: num
   const hi = erbRate(opts.hiHz ?? 7000);
   const edges = new Float64Array(bands + 1);
   for (let i = 0; i <= bands; i++) edges[i] = erbRateInverse(lo + ((hi - lo) * i) / bands);
-  return { version: 1, chipSec: opts.chipSec ?? 0.032, bandEdgesHz: edges, bands, period: 32, blockPeriods: [211, 223] };
+  // Payload: three bands spread over the top quarter (25, 28, 31 of 32: 3.9-7 kHz), only when the
+  // profile reaches above the telephone band with 32 bands (the layout needs 32 x 3 positions).
+  const payloadBands = bands === 32 && (opts.hiHz ?? 7000) >= 6000 ? [bands - 7, bands - 4, bands - 1] : [];
+  return { version: 1, chipSec: opts.chipSec ?? 0.032, bandEdgesHz: edges, bands, period: 32, blockPeriods: [211, 223], payloadBands };
 }
 
 /** The one mark profile (v1). Fixed: embedders and detectors must agree on it. */
@@ -80,6 +88,12 @@ export class LegPattern {
   readonly tcChip: Int8Array;
   /** Timecode block codes per group: R_g x bands (only the group's bands used). */
   readonly tcBlock: readonly [Int8Array, Int8Array];
+  /** The leg's blind payload id (8 hex digits) and the layer that carries it (null without payload bands). */
+  readonly payloadId: string;
+  readonly #payload: PayloadLayer | null;
+  readonly #payloadSymbols: Uint8Array;
+  /** Index into profile.payloadBands per band, -1 for the per-leg layers' bands. */
+  readonly #payloadIndex: Int8Array;
 
   constructor(key: MarkKey, token: string, profile: MarkProfile = PROFILE_V1) {
     this.token = token;
@@ -93,12 +107,19 @@ export class LegPattern {
       new KeyStream(leg, 'timecode-block-a').signs(0, profile.blockPeriods[0] * K),
       new KeyStream(leg, 'timecode-block-b').signs(0, profile.blockPeriods[1] * K),
     ];
+    this.payloadId = payloadId(key, token);
+    this.#payloadSymbols = payloadSymbols(this.payloadId);
+    this.#payloadIndex = new Int8Array(K).fill(-1);
+    profile.payloadBands.forEach((k, b) => (this.#payloadIndex[k] = b));
+    this.#payload = profile.payloadBands.length > 0 ? (profile === PROFILE_V1 ? payloadLayer(key) : new PayloadLayer(key, profile)) : null;
   }
 
   /** Sign of tile (session chip n >= 0, band k). */
   sign(n: number, k: number): number {
     const K = this.profile.bands;
     const P = this.profile.period;
+    const pb = this.#payloadIndex[k]!;
+    if (pb >= 0) return this.#payload!.sign(n, pb, this.#payloadSymbols);
     const u = n % P;
     if (isSyncTile(n, k)) return this.sync[u * K + k]!;
     const g = bandGroup(k);

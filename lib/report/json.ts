@@ -38,6 +38,9 @@ export function normalizeReport(report: Report): Report {
       })),
     })),
     edits: report.edits.map((e) => ({ ...e, time: roundTo(e.time, 3), confidence: roundTo(e.confidence, 3) })),
+    ...(report.payload
+      ? { payload: { ...report.payload, pilotScore: roundTo(report.payload.pilotScore, 2), pilotPValue: roundSignificant(report.payload.pilotPValue), symbolMargins: report.payload.symbolMargins.map((m) => roundTo(m, 2)) } }
+      : {}),
   };
 }
 

@@ -17,6 +17,10 @@ export function renderReportText(input: Report): string {
     if (leg.participant || leg.meeting) lines.push(`  ${leg.participant ?? '?'} — ${leg.leg ?? '?'} leg, meeting ${leg.meeting ?? '?'}${leg.device ? `, device ${leg.device}` : ''}${leg.joined ? `, joined ${leg.joined}` : ''}`);
     for (const s of leg.segments) lines.push(`  clip ${s.start.toFixed(3)}–${s.end.toFixed(3)} s  session ${s.sessionOffset.toFixed(3)} s${s.score !== undefined ? `  z=${s.score}` : ''}${s.sessionOffsetConfidence !== undefined ? `  timecode confidence ${s.sessionOffsetConfidence.toFixed(3)}` : ''}`);
   }
+  if (r.payload) {
+    const p = r.payload;
+    lines.push('', `Payload (${p.reason}): ${p.id ?? 'none'}  pilot z=${p.pilotScore} p=${p.pilotPValue}  check code ${p.crcOk ? 'valid' : 'not valid'}${p.registryMatches.length ? `  registry: ${p.registryMatches.join(', ')}` : ''}`);
+  }
   lines.push('');
   if (r.edits.length === 0) lines.push('Edits: none found on the timeline');
   for (const e of r.edits) lines.push(`Edit ${e.kind} at ${e.time.toFixed(3)} s (confidence ${e.confidence}): ${e.evidence}`);

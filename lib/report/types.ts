@@ -65,6 +65,21 @@ export interface ReportInput {
   sizeBytes?: number;
 }
 
+export interface ReportPayload {
+  /** 32-bit payload id (8 hex digits) when the pilot was significant and the CRC matched, else null. */
+  id: string | null;
+  pilotScore: number;
+  /** Pilot p-value, corrected for the time scales and frame shifts searched. */
+  pilotPValue: number;
+  crcOk: boolean;
+  /** Per symbol reliability margins (larger is surer). */
+  symbolMargins: number[];
+  /** Registry legs whose payload id equals `id` (tokens). */
+  registryMatches: string[];
+  /** Why it was read: no registry, a large registry narrowed by it, or no candidate detected. */
+  reason: 'no registry' | 'large registry' | 'no leg detected';
+}
+
 export interface Report {
   schema: typeof REPORT_SCHEMA;
   tool: { name: string; version: string };
@@ -76,6 +91,8 @@ export interface Report {
   registry?: { path: string; candidates: number; intact: boolean; problem?: string; checkpoint?: string } | null;
   legs: ReportLeg[];
   edits: ReportEdit[];
+  /** Blind payload read without a registry search (lib/mark/payload.ts); absent when not attempted. */
+  payload?: ReportPayload;
   verdict: string;
   /** What the findings do not show (stated every time). */
   limits?: string[];

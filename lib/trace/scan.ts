@@ -11,11 +11,13 @@ import { detect } from '../mark/detect.js';
 import type { DetectOptions } from '../mark/detect.js';
 import { ANALYSIS_RATE, analyzeClip } from '../mark/features.js';
 import { PROFILE_V1 } from '../mark/pattern.js';
+import { decodePayload, payloadId } from '../mark/payload.js';
+import type { DetectResult } from '../mark/detect.js';
 import type { MarkKey } from '../mark/keys.js';
 import { openRegistry } from '../registry/registry.js';
 import type { LegRecord } from '../registry/registry.js';
 import { REPORT_SCHEMA } from '../report/types.js';
-import type { Report } from '../report/types.js';
+import type { Report, ReportPayload } from '../report/types.js';
 import { TOOL_NAME, VERSION } from '../version.js';
 import { attribute } from './attribute.js';
 import type { CandidateInfo, RegistryStatus } from './attribute.js';
@@ -35,6 +37,8 @@ export interface ScanOptions {
   decoys?: number;
   /** Path shown in the report (default: the path scanned). */
   displayPath?: string;
+  /** Registries with more legs than this (and no --meeting) are narrowed by the blind payload first. Default 512. */
+  payloadPrefilterAbove?: number;
 }
 
 async function registryCandidates(location: string, meeting: string | undefined): Promise<{ legs: LegRecord[]; status: RegistryStatus; proofs: (tokens: string[]) => Promise<Map<string, unknown>>; close: () => Promise<void> }> {
@@ -91,17 +95,34 @@ export async function scanFile(path: string, opts: ScanOptions): Promise<Report>
       throw new InputError('--meeting', 'needs --registry');
     }
     for (const t of opts.tokens ?? []) if (!candidates.some((c) => c.token === t)) candidates.push({ token: t });
-    if (candidates.length === 0) throw new InputError(path, 'no candidate legs to test: give --registry (or --token)');
 
     const audio = await decodeFile(path, { sampleRate: ANALYSIS_RATE, mono: true });
     const samples = toMono(audio);
+    // Blind payload: read it when there is nothing to test, or to narrow a very large registry.
+    let payload: ReportPayload | undefined;
+    const readPayload = (reason: ReportPayload['reason']): ReportPayload => {
+      const r = decodePayload(samples, audio.sampleRate, opts.key);
+      const matches = r.payloadId === null ? [] : (reg?.legs ?? []).filter((l) => payloadId(opts.key, l.token) === r.payloadId).map((l) => l.token);
+      return { id: r.payloadId, pilotScore: r.pilotZ, pilotPValue: r.pilotPValue, crcOk: r.crcOk, symbolMargins: r.symbolMargins, registryMatches: matches, reason };
+    };
+    if (candidates.length === 0) {
+      if (opts.registry !== undefined) throw new InputError(opts.registry, 'the registry has no legs to test');
+      payload = readPayload('no registry');
+    } else if (reg && opts.meeting === undefined && reg.legs.length > (opts.payloadPrefilterAbove ?? 512)) {
+      payload = readPayload('large registry');
+      if (payload.registryMatches.length > 0) {
+        const keep = new Set([...payload.registryMatches, ...(opts.tokens ?? [])]);
+        candidates.splice(0, candidates.length, ...candidates.filter((c) => keep.has(c.token)));
+      }
+    }
     const detectOpts: DetectOptions = {
       key: opts.key,
       candidates: candidates.map((c) => c.token),
       ...(opts.alpha !== undefined ? { alpha: opts.alpha } : {}),
       ...(opts.decoys !== undefined ? { decoys: opts.decoys } : {}),
     };
-    const detection = detect({ samples, sampleRate: audio.sampleRate }, detectOpts);
+    const detection = detectOpts.candidates.length > 0 ? detect({ samples, sampleRate: audio.sampleRate }, detectOpts) : emptyDetection(probe.durationSec, opts.alpha ?? 1e-6);
+    if (!payload && detection.legs.length === 0) payload = readPayload('no leg detected');
     const proofs = reg ? await reg.proofs(detection.legs.map((l) => l.token)) : undefined;
     const clip = { samples, sampleRate: audio.sampleRate };
     const unmarked = detection.legs.length ? unmarkedSpeech(clip, analyzeClip(samples, audio.sampleRate, PROFILE_V1), opts.key, detection.legs) : new Map();
@@ -149,11 +170,27 @@ export async function scanFile(path: string, opts: ScanOptions): Promise<Report>
           : null,
       legs: att.legs,
       edits: att.edits,
-      verdict: att.verdict,
+      ...(payload ? { payload } : {}),
+      verdict: payload ? (candidates.length === 0 ? `No registry was given, so no leg can be named or tested. ${payloadVerdict(payload)}` : `${att.verdict} ${payloadVerdict(payload)}`) : att.verdict,
       limits: att.limits,
       integrity: { sha256AtEnd, unchanged: sha256AtEnd === probe.sha256 },
     };
   } finally {
     await reg?.close();
   }
+}
+
+function emptyDetection(durationSec: number, alpha: number): DetectResult {
+  return { legs: [], scores: [], durationSec, nullScale: 1, hypotheses: 0, alpha };
+}
+
+/** One or two sentences on the blind payload, for the verdict. */
+function payloadVerdict(p: ReportPayload): string {
+  if (p.id === null) {
+    return p.pilotPValue <= 1e-4
+      ? `A payload pilot is present (p = ${p.pilotPValue.toExponential(2)}) but its symbols failed the check code: no payload id can be given.`
+      : `No blind payload was found (pilot p = ${Math.min(1, p.pilotPValue).toPrecision(2)}; it needs about 30 s of wideband audio).`;
+  }
+  const where = p.registryMatches.length > 0 ? `it matches registry leg(s) ${p.registryMatches.join(', ')}` : p.reason === 'no registry' ? 'look it up with the registry (earmark scan --registry)' : 'no leg of the registry has it';
+  return `Blind payload id ${p.id} read (pilot p = ${p.pilotPValue.toExponential(2)}, check code valid): ${where}. A payload id only points at a leg; attribution needs informed detection of that leg's own mark.`;
 }
