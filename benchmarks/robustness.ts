@@ -9,17 +9,12 @@
  * Environment: TRIALS (meetings per condition, default 6), CLIPS (clips per meeting and length,
  * default 2), CONDITIONS (comma list of names), NEG_CLIPS (clips per negative kind, default 80).
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { runFfmpeg } from '../lib/audio/ffmpeg.js';
-import { decodeWav } from '../lib/audio/wav.js';
-import { applyChain, randomStream, simulateMeeting } from '../lib/channel/index.js';
-import type { MeetingParticipant } from '../lib/channel/index.js';
+import { applyChain, randomStream } from '../lib/channel/index.js';
 import { detect, embedAudio, generateKey, keyFromBytes } from '../lib/mark/index.js';
 import type { DetectResult, MarkKey } from '../lib/mark/index.js';
-import { markdownTable, provenance, root, writeResult } from './lib.js';
+import { markdownTable, provenance, writeResult } from './lib.js';
+import { RATE, VOICES, benchMeeting, loadVoices, tokenFor } from './meeting.js';
 
-const RATE = 16000;
 const TRIALS = Number(process.env['TRIALS'] ?? 6);
 const CLIPS = Number(process.env['CLIPS'] ?? 2);
 const NEG_CLIPS = Number(process.env['NEG_CLIPS'] ?? 80);
@@ -44,18 +39,6 @@ const CONDITIONS: { name: string; chain: string; timeFactor: number; must?: numb
   { name: 'tempo 1.02', chain: 'tempo:1.02', timeFactor: 1.02, must: 30 },
   { name: 'room RT60 0.4 s, 18 dB -> AAC 64k', chain: 'room:0.4:18,aac:64', timeFactor: 1, must: 30 },
 ];
-
-async function decodeFixture(name: string): Promise<Float32Array> {
-  const path = join(root, 'fixtures', 'speech', `${name}.opus`);
-  const r = await runFfmpeg(['-i', 'pipe:0', '-ar', String(RATE), '-ac', '1', '-c:a', 'pcm_f32le', '-f', 'wav', 'pipe:1'], { stdin: readFileSync(path), inputName: path });
-  return decodeWav(r.stdout, path).channels[0]!;
-}
-
-const VOICES = ['allison-1', 'allison-2', 'allison-3', 'espeak-us-m3', 'espeak-gb-f3', 'espeak-scot-m5', 'espeak-us-f4', 'espeak-rp-m7'];
-
-function tokenFor(seed: number, i: number): string {
-  return `bench-${seed.toString(36)}-${i.toString(36)}`;
-}
 
 interface Cell {
   trials: number;
@@ -106,8 +89,7 @@ function frameSnrs(x: Float32Array, y: Float32Array): { overall: number; segment
 async function main(): Promise<void> {
   const started = performance.now();
   const key = keyFromBytes(new Uint8Array(32).fill(7));
-  const voices = new Map<string, Float32Array>();
-  for (const v of VOICES) voices.set(v, await decodeFixture(v));
+  const voices = await loadVoices();
   const wanted = process.env['CONDITIONS']?.split(',').map((s) => s.trim());
   const conditions = wanted ? CONDITIONS.filter((c) => wanted.includes(c.name) || wanted.includes(c.chain)) : CONDITIONS;
 
@@ -149,41 +131,7 @@ async function main(): Promise<void> {
   for (const cond of conditions) {
     for (let trial = 0; trial < TRIALS; trial++) {
       const seed = 1000 * (CONDITIONS.indexOf(cond) + 1) + trial;
-      const rnd = randomStream(seed, 'bench/robustness');
-      const tokens = Array.from({ length: 64 }, (_, i) => tokenFor(seed, i));
-      const order = [...VOICES].sort(() => rnd.uniform() - 0.5);
-      const participants: MeetingParticipant[] = [0, 1, 2, 3].map((p) => ({
-        name: `p${p}`,
-        leg: p === 0 ? 'recorder' : 'app',
-        speech: [{ channels: [voices.get(order[p]!)!], sampleRate: RATE }],
-      }));
-      const offsets = [0, 1, 2, 3].map(() => Math.floor(rnd.between(0, 11 * 3600) * 1000) / 1000);
-      const sim = await simulateMeeting({
-        participants,
-        durationSec: MEETING_SEC,
-        seed,
-        tap: { leg: 0, captureChain: cond.chain },
-        hook: (leg, d) => embedAudio(d, { key, token: tokens[leg]!, offsetSec: offsets[leg]! }),
-      });
-      const downlinkOnly = cond.chain ? await applyChain(sim.downlinks[0]!, cond.chain, { seed }) : sim.downlinks[0]!;
-      // Downlink activity (meeting time, 10 ms grid): the other participants' talk spurts.
-      const grid = new Uint8Array(Math.ceil(MEETING_SEC * 100));
-      for (const p of sim.truth.participants) {
-        if (p.index === 0) continue;
-        for (const t of p.talk) for (let i = Math.floor(t.startSec * 100); i < Math.min(grid.length, Math.ceil(t.endSec * 100)); i++) grid[i] = 1;
-      }
-      const cumActive = new Float64Array(grid.length + 1);
-      for (let i = 0; i < grid.length; i++) cumActive[i + 1] = cumActive[i]! + grid[i]! / 100;
-      /** Meeting-time span from a random start that holds L s of downlink speech (undefined if the meeting ends first). */
-      const speechSpan = (L: number): [number, number] | undefined => {
-        for (let attempt = 0; attempt < 100; attempt++) {
-          const a = Math.floor(rnd.between(0, (MEETING_SEC - L) * 100));
-          let b = a;
-          while (b < grid.length && cumActive[b]! - cumActive[a]! < L) b++;
-          if (cumActive[b]! - cumActive[a]! >= L && b < grid.length - 20) return [a / 100, b / 100];
-        }
-        return undefined;
-      };
+      const { sim, tokens, offsets, downlinkOnly, speechSpan, rnd } = await benchMeeting({ seed, stream: 'bench/robustness', chain: cond.chain, key, voices, meetingSec: MEETING_SEC });
       for (const [variant, rec] of [['tap', sim.tap!], ['downlink', downlinkOnly]] as const) {
         const tap = rec.channels[0]!;
         const tapRate = rec.sampleRate;

@@ -1,0 +1,89 @@
+/**
+ * Shared set-up of the mark benchmarks: the fixture voices, a simulated 4-party meeting whose
+ * legs carry marks (leg 0 tapped through a condition's chain), and clip placement by downlink
+ * speech. One implementation for benchmarks/robustness.ts and benchmarks/payload.ts.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runFfmpeg } from '../lib/audio/ffmpeg.js';
+import type { AudioBuffer } from '../lib/audio/types.js';
+import { decodeWav } from '../lib/audio/wav.js';
+import { applyChain, randomStream, simulateMeeting } from '../lib/channel/index.js';
+import type { MeetingParticipant, MeetingSimulation } from '../lib/channel/index.js';
+import { embedAudio } from '../lib/mark/index.js';
+import type { MarkKey } from '../lib/mark/index.js';
+import { root } from './lib.js';
+
+export const RATE = 16000;
+export const VOICES = ['allison-1', 'allison-2', 'allison-3', 'espeak-us-m3', 'espeak-gb-f3', 'espeak-scot-m5', 'espeak-us-f4', 'espeak-rp-m7'];
+
+async function decodeFixture(name: string): Promise<Float32Array> {
+  const path = join(root, 'fixtures', 'speech', `${name}.opus`);
+  const r = await runFfmpeg(['-i', 'pipe:0', '-ar', String(RATE), '-ac', '1', '-c:a', 'pcm_f32le', '-f', 'wav', 'pipe:1'], { stdin: readFileSync(path), inputName: path });
+  return decodeWav(r.stdout, path).channels[0]!;
+}
+
+/** Every fixture voice at 16 kHz mono. */
+export async function loadVoices(): Promise<Map<string, Float32Array>> {
+  const voices = new Map<string, Float32Array>();
+  for (const v of VOICES) voices.set(v, await decodeFixture(v));
+  return voices;
+}
+
+export function tokenFor(seed: number, i: number): string {
+  return `bench-${seed.toString(36)}-${i.toString(36)}`;
+}
+
+export interface BenchMeeting {
+  sim: MeetingSimulation;
+  /** 64 registered tokens; leg k of the meeting carries tokens[k]. */
+  tokens: string[];
+  /** Session offset of each leg's first sample. */
+  offsets: number[];
+  /** Leg 0's marked downlink through the chain, without the own voice. */
+  downlinkOnly: AudioBuffer;
+  /** Meeting-time span from a random start holding L s of leg 0's downlink speech (undefined if the meeting ends first). */
+  speechSpan(L: number): [number, number] | undefined;
+  /** The meeting's seeded random stream (clip placement). */
+  rnd: ReturnType<typeof randomStream>;
+}
+
+/** A 4-party meeting, every leg marked, leg 0 tapped through `chain` (seeded, deterministic). */
+export async function benchMeeting(opts: { seed: number; stream: string; chain: string; key: MarkKey; voices: Map<string, Float32Array>; meetingSec: number }): Promise<BenchMeeting> {
+  const { seed, chain, key, voices, meetingSec } = opts;
+  const rnd = randomStream(seed, opts.stream);
+  const tokens = Array.from({ length: 64 }, (_, i) => tokenFor(seed, i));
+  const order = [...VOICES].sort(() => rnd.uniform() - 0.5);
+  const participants: MeetingParticipant[] = [0, 1, 2, 3].map((p) => ({
+    name: `p${p}`,
+    leg: p === 0 ? 'recorder' : 'app',
+    speech: [{ channels: [voices.get(order[p]!)!], sampleRate: RATE }],
+  }));
+  const offsets = [0, 1, 2, 3].map(() => Math.floor(rnd.between(0, 11 * 3600) * 1000) / 1000);
+  const sim = await simulateMeeting({
+    participants,
+    durationSec: meetingSec,
+    seed,
+    tap: { leg: 0, captureChain: chain },
+    hook: (leg, d) => embedAudio(d, { key, token: tokens[leg]!, offsetSec: offsets[leg]! }),
+  });
+  const downlinkOnly = chain ? await applyChain(sim.downlinks[0]!, chain, { seed }) : sim.downlinks[0]!;
+  // Downlink activity (meeting time, 10 ms grid): the other participants' talk spurts.
+  const grid = new Uint8Array(Math.ceil(meetingSec * 100));
+  for (const p of sim.truth.participants) {
+    if (p.index === 0) continue;
+    for (const t of p.talk) for (let i = Math.floor(t.startSec * 100); i < Math.min(grid.length, Math.ceil(t.endSec * 100)); i++) grid[i] = 1;
+  }
+  const cumActive = new Float64Array(grid.length + 1);
+  for (let i = 0; i < grid.length; i++) cumActive[i + 1] = cumActive[i]! + grid[i]! / 100;
+  const speechSpan = (L: number): [number, number] | undefined => {
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const a = Math.floor(rnd.between(0, (meetingSec - L) * 100));
+      let b = a;
+      while (b < grid.length && cumActive[b]! - cumActive[a]! < L) b++;
+      if (cumActive[b]! - cumActive[a]! >= L && b < grid.length - 20) return [a / 100, b / 100];
+    }
+    return undefined;
+  };
+  return { sim, tokens, offsets, downlinkOnly, speechSpan, rnd };
+}
