@@ -97,7 +97,7 @@ export interface MonoClip {
   sampleRate: number;
 }
 
-interface HypRecord extends Hypothesis {
+export interface HypRecord extends Hypothesis {
   kind: 'speed' | 'tempo';
 }
 
@@ -232,6 +232,7 @@ export function detect(clip: MonoClip, opts: DetectOptions): DetectResult {
   const FULL_DECOYS = 16;
   const SUBLEVEL_GATE = 6.5;
   const REFINE_GATE = 6;
+  const REFINE_CEILING = 12;
 
   const cfft = new ComplexFft(P);
   const zr = new Float64Array(P);
@@ -395,7 +396,9 @@ export function detect(clip: MonoClip, opts: DetectOptions): DetectResult {
         if (r.z > levelBest[ci]!) levelBest[ci] = r.z;
       }
       const cur = best[ci]![wi];
-      if (cur && cur.z >= REFINE_GATE) {
+      // Refine where it can change a decision: hits already far above any threshold keep their
+      // coarse alignment here (refineSegment still refines their offsets).
+      if (cur && cur.z >= REFINE_GATE && cur.z < REFINE_CEILING) {
         const rf = refine(cands[ci]!.pattern, w, cur);
         best[ci]![wi] = rf;
         if (rf.z > levelBest[ci]!) levelBest[ci] = rf.z;
@@ -648,8 +651,8 @@ function makeWindows(D: number, minWin: number, maxWin: number, Tc: number, spee
   return out;
 }
 
-/** Time-scale grid 1 + i * step over the speed and tempo ranges, two chip phases each. */
-function hypothesisGrid(step: number, Tc: number, speedRange: readonly [number, number], tempoRange: readonly [number, number]): HypRecord[] {
+/** Time-scale grid 1 + i * step over the speed and tempo ranges, two chip phases each (also used by the payload decoder). */
+export function hypothesisGrid(step: number, Tc: number, speedRange: readonly [number, number], tempoRange: readonly [number, number]): HypRecord[] {
   const lo = Math.min(speedRange[0], tempoRange[0]);
   const hi = Math.max(speedRange[1], tempoRange[1]);
   const out: HypRecord[] = [];

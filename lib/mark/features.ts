@@ -24,9 +24,8 @@ import type { MarkProfile } from './pattern.js';
 export const ANALYSIS_RATE = 16000;
 const FRAME = 512;
 const HOP = 128;
-/** Tile weighting (see tileFeatures): exponent of the estimated masking boost, its cap, the masking memory. */
-const WEIGHT_EXPONENT = 0.5;
-const LOG_BOOST_CAP = Math.log(16);
+/** Tile weighting (see tileFeatures): cap of the estimated masking boost (weight = boost^0.5), the masking memory. */
+const BOOST_CAP = 16;
 const MASK_RELEASE_SEC = 0.1;
 
 export interface BandAnalysis {
@@ -139,6 +138,7 @@ let boundA = new Float64Array(0);
 let boundB = new Float64Array(0);
 let scratchLog = new Float64Array(0);
 let scratchValid = new Uint8Array(0);
+let scratchLin = new Float64Array(0);
 
 /**
  * Detrended, normalized tile features under one hypothesis. `layer`: 'leg' (default) zeroes the
@@ -177,9 +177,11 @@ export function tileFeatures(analysis: BandAnalysis, hyp: Hypothesis, profile: M
   if (scratchLog.length < padded) {
     scratchLog = new Float64Array(2 * padded);
     scratchValid = new Uint8Array(2 * padded);
+    scratchLin = new Float64Array(2 * padded);
   }
   const logE = scratchLog;
   const valid = scratchValid;
+  const linE = scratchLin;
   logE.fill(0, 0, K);
   valid.fill(0, 0, K);
   logE.fill(0, (n + 1) * K, padded);
@@ -211,6 +213,7 @@ export function tileFeatures(analysis: BandAnalysis, hyp: Hypothesis, profile: M
         const ok = v > thr[k]!;
         valid[q + k] = ok ? 1 : 0;
         logE[q + k] = ok ? Math.log(v) : 0;
+        linE[q + k] = ok ? v : 0;
       }
     }
     const sw = prev;
@@ -241,26 +244,29 @@ export function tileFeatures(analysis: BandAnalysis, hyp: Hypothesis, profile: M
   for (let k = 0; k < K; k++) inv[k] = cnt[k]! > 0 && sumSq[k]! > 0 ? 1 / Math.sqrt(sumSq[k]! / cnt[k]!) : 0;
   // Tile weight: the embedder's masking boost, estimated from the received chip -- a tile's
   // relative mark grows with how far its band lies below the chip's loudest band (per Hz, with
-  // the embedder's 0.1 s forward-masking memory), up to the embedder's cap of 16. Weight =
+  // the embedder's 0.1 s forward-masking memory), capped at 16 (the embedder's cap is 128). Weight =
   // boost^0.5, applied after normalization; the statistic stays self-normalized and the weights
   // depend on energies only, never on a leg's signs. Measured (benchmarks/work/ab5-run.ts, 144
   // clips, 5-30 s): median z +5-12% (clean 11.9 -> 12.9, AMR-NB 12.2k 9.7 -> 10.4); a weight cap
   // of 128 instead of 16 lost AMR-NB detections.
-  const logBw = new Float64Array(K);
-  for (let k = 0; k < K; k++) logBw[k] = Math.log(profile.bandEdgesHz[k + 1]! - profile.bandEdgesHz[k]!);
-  const logDecay = -Tc / hyp.rate / MASK_RELEASE_SEC;
-  let peakMem = -Infinity;
+  // Linear form (square roots instead of exp/log per tile): boost^2 = peak / density, capped at
+  // 16^2, weight = boost^0.5 = (boost^2)^(1/4).
+  const invBw = new Float64Array(K);
+  for (let k = 0; k < K; k++) invBw[k] = 1 / (profile.bandEdgesHz[k + 1]! - profile.bandEdgesHz[k]!);
+  const decay = Math.exp(-Tc / hyp.rate / MASK_RELEASE_SEC);
+  const cap2 = BOOST_CAP * BOOST_CAP;
+  let peakMem = 0;
   for (let m = mLo; m < mHi; m++) {
     const o = m * K;
     const q = (m - mLo + 1) * K;
-    let peak = peakMem + logDecay;
-    for (let k = 0; k < K; k++) if (valid[q + k]) peak = Math.max(peak, logE[q + k]! - logBw[k]!);
+    let peak = peakMem * decay;
+    for (let k = 0; k < K; k++) if (valid[q + k]) peak = Math.max(peak, linE[q + k]! * invBw[k]!);
     peakMem = peak;
     for (let k = 0; k < K; k++) {
       const v = r[o + k]! * inv[k]!;
       if (v === 0) continue;
       const x = v > 3 ? 3 : v < -3 ? -3 : v;
-      r[o + k] = x * Math.exp(WEIGHT_EXPONENT * Math.min(LOG_BOOST_CAP, 0.5 * (peak - (logE[q + k]! - logBw[k]!))));
+      r[o + k] = x * Math.sqrt(Math.sqrt(Math.min(cap2, peak / (linE[q + k]! * invBw[k]!))));
     }
   }
   if (layer === 'leg') {

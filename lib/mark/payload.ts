@@ -26,8 +26,8 @@
  * leg's own pattern (lib/mark/detect.ts), with its calibrated p-value.
  */
 import { createHmac } from 'node:crypto';
+import { hypothesisGrid } from './detect.js';
 import { analyzeClip, tileFeatures } from './features.js';
-import type { Hypothesis } from './features.js';
 import { KeyStream } from './keys.js';
 import type { MarkKey } from './keys.js';
 import { PROFILE_V1 } from './pattern.js';
@@ -172,7 +172,8 @@ export function decodePayload(samples: Float32Array, sampleRate: number, key: Ma
   const D = analysis.durationSec;
   const speedRange = opts.speedRange ?? [0.95, 1.05];
   const tempoRange = opts.tempoRange ?? [0.97, 1.03];
-  const hyps = timeScaleGrid(D, Tc, speedRange, tempoRange);
+  // The detector's time-scale grid over the whole clip (1.5 chips of drift per step, two phases).
+  const hyps = hypothesisGrid((1.5 * Tc) / Math.max(D, 1), Tc, speedRange, tempoRange);
   const hypotheses = hyps.length * P;
   const none: PayloadResult = { payloadId: null, pilotZ: 0, pilotPValue: 1, crcOk: false, symbolMargins: [], speed: 1, hypotheses };
   if (D < P * Tc) return none;
@@ -227,22 +228,4 @@ export function decodePayload(samples: Float32Array, sampleRate: number, key: Ma
   }
   const crcOk = crc8(symbols.subarray(0, 4)) === symbols[4];
   return { ...result, crcOk, symbolMargins: margins, payloadId: crcOk ? Buffer.from(symbols.subarray(0, 4)).toString('hex') : null };
-}
-
-/** Time-scale hypotheses over a whole clip: 1.5 chips of drift per step, two chip phases. */
-function timeScaleGrid(D: number, Tc: number, speedRange: readonly [number, number], tempoRange: readonly [number, number]): Hypothesis[] {
-  const step = (1.5 * Tc) / Math.max(D, 1);
-  const lo = Math.min(speedRange[0], tempoRange[0]);
-  const hi = Math.max(speedRange[1], tempoRange[1]);
-  const out: Hypothesis[] = [];
-  for (let i = Math.ceil((lo - 1) / step - 1e-9); i <= Math.floor((hi - 1) / step + 1e-9); i++) {
-    const rate = 1 + i * step;
-    for (const phaseSec of [0, Tc / 2]) {
-      const inSpeed = rate >= speedRange[0] - 1e-12 && rate <= speedRange[1] + 1e-12;
-      const inTempo = rate >= tempoRange[0] - 1e-12 && rate <= tempoRange[1] + 1e-12;
-      if (inSpeed) out.push({ rate, freqScale: rate, phaseSec });
-      if (inTempo && (!inSpeed || Math.abs(rate - 1) > 0.012)) out.push({ rate, freqScale: 1, phaseSec });
-    }
-  }
-  return out;
 }
