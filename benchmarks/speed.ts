@@ -30,7 +30,7 @@ async function main(): Promise<void> {
     i += n;
   }
   embedAudio({ channels: [long.subarray(0, RATE * 20)], sampleRate: RATE }, { key, token: 'warm' });
-  let marked = long;
+  let marked: Float32Array = long;
   const embedSec = best(() => {
     marked = embedAudio({ channels: [long], sampleRate: RATE }, { key, token: 'speed' }).channels[0]!;
   });
