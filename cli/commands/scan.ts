@@ -16,7 +16,7 @@ export function scanCommand(cli: Argv, ctx: CommandContext): Argv {
       y
         .positional('clip', { type: 'string', demandOption: true, describe: 'any file ffmpeg reads (wav mp3 m4a mp4 ogg webm amr ...)' })
         .option('key', { type: 'string', demandOption: true, describe: 'key file (earmark keygen)' })
-        .option('registry', { type: 'string', describe: 'registry directory or postgres:// URL: its legs are the candidates' })
+        .option('registry', { type: 'string', describe: 'registry directory or postgres:// URL: its legs are the candidates (without it, the blind payload id is read)' })
         .option('meeting', { type: 'string', describe: "only this meeting's legs are candidates" })
         .option('token', { type: 'string', array: true, describe: 'extra candidate token(s)' })
         .option('alpha', { type: 'number', default: 1e-6, describe: 'family-wise false-attribution level per scan' })
