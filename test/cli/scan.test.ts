@@ -84,8 +84,9 @@ t('without a registry the blind payload id is read, and it names the leg in the 
   const a = await decodeFile(fixture('allison-3.opus'), { sampleRate: 16000, mono: true });
   const m = embedAudio({ channels: [a.channels[0]!.subarray(16000 * 5, 16000 * 37)], sampleRate: 16000 }, { key, token: tokens[2]!, offsetSec: 42 });
   writeFileSync(tmp.path('c.wav'), encodeWav({ channels: m.channels, sampleRate: 16000 }, { sampleFormat: 'pcm16' }));
-  const r = await cli(['scan', tmp.path('c.wav'), '--key', tmp.path('org.key'), '--json']);
+  const r = await cli(['scan', tmp.path('c.wav'), '--key', tmp.path('org.key'), '--json', '--html', tmp.path('c.html')]);
   assert.is(r.code, 0, r.stderr);
+  assert.match(readFileSync(tmp.path('c.html'), 'utf8'), /<h2>Blind payload<\/h2><p>id [0-9a-f]{8} \(no registry\)/);
   const report = JSON.parse(r.stdout) as Report;
   assert.equal(report.legs, []);
   assert.is(report.payload!.reason, 'no registry');
