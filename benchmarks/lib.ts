@@ -16,14 +16,28 @@ export function markdownTable(header: string[], rows: (string | number)[][]): st
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
+function readHead(gitDir: string): string {
+  const head = readFileSync(join(gitDir, 'HEAD'), 'utf8').trim();
+  return head.startsWith('ref: ') ? readFileSync(join(gitDir, head.slice(5)), 'utf8').trim() : head;
+}
+
 /** Machine and revision facts printed above every results table. */
 export function provenance(): string {
   let commit = 'unknown';
   try {
-    const head = readFileSync(join(root, '.git', 'HEAD'), 'utf8').trim();
-    commit = head.startsWith('ref: ') ? readFileSync(join(root, '.git', head.slice(5)), 'utf8').trim() : head;
-  } catch {
-    /* not a git checkout */
+    // A worktree's .git is a file naming its git directory; refs may be packed.
+    let gitDir = join(root, '.git');
+    const dotGit = readFileSync(gitDir, 'utf8');
+    if (dotGit.startsWith('gitdir: ')) gitDir = dotGit.slice(8).trim();
+    commit = readHead(gitDir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EISDIR') {
+      try {
+        commit = readHead(join(root, '.git'));
+      } catch {
+        /* unreadable */
+      }
+    }
   }
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   return `Measured ${new Date().toISOString()} on ${cpus().length} × ${cpu}, Node ${process.version}, commit ${commit.slice(0, 12)}.`;

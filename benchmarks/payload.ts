@@ -5,7 +5,7 @@
  * marked under another key; decode speed. Writes benchmarks/results/payload.md.
  *
  * Environment: TRIALS (meetings per condition, default 6), CLIPS (clips per meeting and length,
- * default 2), NEG_CLIPS (negative clips per kind, default 40).
+ * default 2), NEG_CLIPS (negative clips per kind, default 40), CONDITIONS (comma list of names or chains).
  */
 import { applyChain, randomStream } from '../lib/channel/index.js';
 import { decodePayload, embedAudio, generateKey, keyFromBytes, payloadId } from '../lib/mark/index.js';
@@ -33,7 +33,9 @@ async function main(): Promise<void> {
   const rows: (string | number)[][] = [];
   let decodeSec = 0;
   let audioSec = 0;
+  const wanted = process.env['CONDITIONS']?.split(',').map((x) => x.trim());
   for (const [ci, cond] of CONDITIONS.entries()) {
+    if (wanted && !wanted.includes(cond.name) && !wanted.includes(cond.chain)) continue;
     const cells = LENGTHS.map(() => ({ right: 0, wrong: 0, none: 0 }));
     for (let trial = 0; trial < TRIALS; trial++) {
       const seed = 5000 + 100 * ci + trial;

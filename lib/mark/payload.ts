@@ -206,7 +206,28 @@ export function decodePayload(samples: Float32Array, sampleRate: number, key: Ma
   if (!(pilotPValue <= (opts.pilotAlpha ?? 1e-4))) return result;
   const symbols = new Uint8Array(SYMBOLS);
   const margins: number[] = [];
-  const at = (q: number): number => best.fold[(((q / B) | 0) - best.shift + P) % P * B + (q % B)]!;
+  // Band weights by maximal-ratio combining, estimated on the pilot (known signs): a codec that
+  // keeps one payload band better than another gets its symbols read mostly from that band.
+  const w = new Float64Array(B);
+  {
+    const sum = new Float64Array(B);
+    const sq = new Float64Array(B);
+    const n = new Float64Array(B);
+    for (let q = 0; q < Q; q++) {
+      const sg = layer.pilot[q]!;
+      if (sg === 0) continue;
+      const x = best.fold[(((q / B) | 0) - best.shift + P) % P * B + (q % B)]!;
+      sum[q % B]! += sg * x;
+      sq[q % B]! += x * x;
+      n[q % B]! += 1;
+    }
+    for (let b = 0; b < B; b++) {
+      const a = n[b]! > 0 ? sum[b]! / n[b]! : 0;
+      const v = n[b]! > 0 ? sq[b]! / n[b]! - a * a : 0;
+      w[b] = a > 0 && v > 0 ? a / v : 0;
+    }
+  }
+  const at = (q: number): number => w[q % B]! * best.fold[(((q / B) | 0) - best.shift + P) % P * B + (q % B)]!;
   for (let i = 0; i < SYMBOLS; i++) {
     let energy = 0;
     for (let t = 0; t < SYMBOL_SLOTS; t++) energy += at(layer.slotPos[i * SYMBOL_SLOTS + t]!) ** 2;
@@ -226,6 +247,7 @@ export function decodePayload(samples: Float32Array, sampleRate: number, key: Ma
     symbols[i] = arg;
     margins.push(energy > 0 ? (top - second) / Math.sqrt(energy) : 0);
   }
-  const crcOk = crc8(symbols.subarray(0, 4)) === symbols[4];
+  // A tie (no information, e.g. every weight 0) must not decode to the all-zero id, whose CRC is 0.
+  const crcOk = margins.every((m) => m > 0) && crc8(symbols.subarray(0, 4)) === symbols[4];
   return { ...result, crcOk, symbolMargins: margins, payloadId: crcOk ? Buffer.from(symbols.subarray(0, 4)).toString('hex') : null };
 }
