@@ -44,11 +44,13 @@ export interface EmbedOptions {
   /** Frames below this level (dBFS, RMS re full scale 1.0) are not marked. Default -60. */
   silenceDbfs?: number;
   /**
-   * Quality floor: in every frame the mark stays at least this far (dB) below the frame's own
-   * energy (one common scale on the frame's gains). Guarantees overall SNR >= this value on any
-   * signal, at a cost in robustness: measured on 10 s clips (benchmarks/work/snrcap.ts), a 25 dB
-   * floor took espeak voices from 22 to 26 dB SNR but their clean z from ~15 to ~9 and lost some
-   * AMR-NB detections; real speech (Allison) is at 26 dB without it. Default -Infinity (off).
+   * Per-frame quality floor: in every frame the mark stays at least this far (dB) below the
+   * frame's own energy (one common scale on the frame's gains). The running budget (`snrBudgetDb`)
+   * already holds the overall SNR; this floor only limits single frames, e.g. quiet frames right
+   * after loud ones, where forward masking lets the mark come close to the frame's level (the
+   * worst 1% of 20 ms frames measured 1-5 dB SNR by default). Measured cost (benchmarks/work/tune.ts,
+   * true-alignment z): a 10 dB floor ~2% on real speech, ~5% on espeak voices, ~10% on espeak
+   * through AMR-NB 7.95k. Default -Infinity (off).
    */
   minFrameSnrDb?: number;
   /**
