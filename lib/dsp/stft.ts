@@ -29,13 +29,6 @@ export function powerSpectrogram(samples: Float32Array, sampleRate: number, opts
   const frames = samples.length >= frameSize ? Math.floor((samples.length - frameSize) / hopSamples) + 1 : 0;
   const power = new Float32Array(frames * bins);
   const win = hann(frameSize);
-  const buf = new Float64Array(frameSize);
-  const row = new Float64Array(bins);
-  for (let f = 0; f < frames; f++) {
-    const start = f * hopSamples;
-    for (let i = 0; i < frameSize; i++) buf[i] = samples[start + i]! * win[i]!;
-    fft.power(buf, row);
-    power.set(row, f * bins);
-  }
+  for (let f = 0; f < frames; f++) fft.windowedPower(samples, f * hopSamples, win, power, f * bins);
   return { power, frames, bins, frameSize, hopSamples, sampleRate };
 }

@@ -7,7 +7,7 @@
  *     scaled with it) and the tempo range (bands fixed), step 1.5 chips over the window, and
  *     two chip phases. Tile features are computed once per hypothesis for the whole clip.
  *  2. Sync: fold the window's features modulo P and circularly correlate with each candidate's
- *     sync pattern (FFT of size P over the fold), giving n0 mod P. Top 3 (hypothesis, shift) kept.
+ *     sync pattern (FFT of size P over the fold), giving n0 mod P. Top 2 (hypothesis, shift) kept.
  *  3. Timecode: at those, per-block sums of the timecode tiles, correlated against the two
  *     block-code groups over all residues mod R_A and mod R_B (separable); CRT gives the block.
  *  Statistic: z = (c_sync + c_A + c_B) / sqrt(V_sync + V_tc), the correlation over all tiles of
@@ -123,6 +123,72 @@ interface CandidateTables {
   /** Spectrum of the sync pattern per band (P/2+1 bins), re and im, bin-major (b * K + k). */
   syncRe: Float64Array;
   syncIm: Float64Array;
+  /**
+   * Block codes of the two timecode band groups by nibbles (see fullScore): code row x, nibble q
+   * (compact group bands 4q..4q+3, the group's bands being g, g + 2, ...) at x * nibbles + q, bit i
+   * set when band 4q + i's code is -1.
+   */
+  codeNib: [Uint8Array, Uint8Array];
+}
+
+/**
+ * Candidate tables per key and profile, kept across scans: the decoys are the same for every scan
+ * with a key, and a registry's legs recur. Bounded (cleared when full).
+ */
+const tableCache = new WeakMap<MarkKey, WeakMap<MarkProfile, Map<string, CandidateTables>>>();
+const TABLE_CACHE_MAX = 1024;
+const realFfts = new Map<number, RealFft>();
+
+function candidateTables(key: MarkKey, token: string, profile: MarkProfile): CandidateTables {
+  let byProfile = tableCache.get(key);
+  if (!byProfile) {
+    byProfile = new WeakMap();
+    tableCache.set(key, byProfile);
+  }
+  let cache = byProfile.get(profile);
+  if (!cache) {
+    cache = new Map();
+    byProfile.set(profile, cache);
+  }
+  const hit = cache.get(token);
+  if (hit) return hit;
+  const P = profile.period;
+  const K = profile.bands;
+  let fft = realFfts.get(P);
+  if (!fft) {
+    fft = new RealFft(P);
+    realFfts.set(P, fft);
+  }
+  const bins = fft.bins;
+  const pattern = new LegPattern(key, token, profile);
+  const syncRe = new Float64Array(K * bins);
+  const syncIm = new Float64Array(K * bins);
+  const col = new Float64Array(P);
+  const re = new Float64Array(bins);
+  const im = new Float64Array(bins);
+  for (let k = 0; k < K; k++) {
+    for (let v = 0; v < P; v++) col[v] = isSyncTile(v, k) ? pattern.sync[v * K + k]! : 0;
+    fft.forward(col, re, im);
+    for (let b = 0; b < bins; b++) {
+      syncRe[b * K + k] = re[b]!;
+      syncIm[b * K + k] = im[b]!;
+    }
+  }
+  const G = K >> 1;
+  const nQ = Math.ceil(G / 4);
+  const nib = (g: 0 | 1): Uint8Array => {
+    const R = profile.blockPeriods[g];
+    const src = pattern.tcBlock[g];
+    const out = new Uint8Array(R * nQ);
+    for (let x = 0; x < R; x++) {
+      for (let kk = 0; kk < G; kk++) if (src[x * K + g + 2 * kk]! < 0) out[x * nQ + (kk >> 2)]! |= 1 << (kk & 3);
+    }
+    return out;
+  };
+  const t: CandidateTables = { pattern, syncRe, syncIm, codeNib: [nib(0), nib(1)] };
+  if (cache.size >= TABLE_CACHE_MAX) cache.clear();
+  cache.set(token, t);
+  return t;
 }
 
 /** Fine hypotheses per coarse one: 4 chip phases x 3 rates. */
@@ -157,27 +223,9 @@ export function detect(clip: MonoClip, opts: DetectOptions): DetectResult {
 
   const analysis = analyzeClip(clip.samples, clip.sampleRate, profile);
   const D = analysis.durationSec;
-  const fft = new RealFft(P);
-  const bins = fft.bins;
-  const tables = function candidateTables(token: string): CandidateTables {
-    const pattern = new LegPattern(opts.key, token, profile);
-    const syncRe = new Float64Array(K * bins);
-    const syncIm = new Float64Array(K * bins);
-    const col = new Float64Array(P);
-    const re = new Float64Array(bins);
-    const im = new Float64Array(bins);
-    for (let k = 0; k < K; k++) {
-      for (let v = 0; v < P; v++) col[v] = isSyncTile(v, k) ? pattern.sync[v * K + k]! : 0;
-      fft.forward(col, re, im);
-      for (let b = 0; b < bins; b++) {
-        syncRe[b * K + k] = re[b]!;
-        syncIm[b * K + k] = im[b]!;
-      }
-    }
-    return { pattern, syncRe, syncIm };
-  };
-  const cands = opts.candidates.map(tables);
-  const decoys = Array.from({ length: nDecoys }, (_, i) => tables(decoyToken(i)));
+  const bins = P / 2 + 1;
+  const cands = opts.candidates.map((token) => candidateTables(opts.key, token, profile));
+  const decoys = Array.from({ length: nDecoys }, (_, i) => candidateTables(opts.key, decoyToken(i), profile));
 
   const windows = makeWindows(D, minWin, maxWin, Tc, speedRange, tempoRange);
   const emptyResult = (): DetectResult => ({
@@ -221,12 +269,6 @@ export function detect(clip: MonoClip, opts: DetectOptions): DetectResult {
 
   const best: (Found | undefined)[][] = cands.map(() => windows.map(() => undefined));
   const nullSamples: number[] = [];
-  const foldRe = new Float64Array(K * bins);
-  const foldIm = new Float64Array(K * bins);
-  const fold = new Float64Array(P * K);
-  const corr = new Float64Array(P);
-  const foldS = new Float64Array(P * K);
-  const codeCache = new Map<LegPattern, [Float64Array, Float64Array]>();
   const TOP = 2;
   const SYNC_GATE = 3.5;
   const FULL_DECOYS = 16;
@@ -235,132 +277,298 @@ export function detect(clip: MonoClip, opts: DetectOptions): DetectResult {
   const REFINE_CEILING = 12;
 
   const cfft = new ComplexFft(P);
-  const zr = new Float64Array(P);
-  const zi = new Float64Array(P);
-  const corr2 = new Float64Array(P);
+  // Fold of a window (P x K, row u = chip mod P) and its spectrum per band (bin-major, b * K + k).
+  const fold = new Float64Array(P * K);
+  const foldRe = new Float64Array(K * bins);
+  const foldIm = new Float64Array(K * bins);
+  const foldS = new Float64Array(P * K);
+  // Band pairs for the forward FFTs: band 2h real, band 2h + 1 imaginary, column h (row u).
+  const H2 = (K + 1) >> 1;
+  const pairRe = new Float64Array(P * H2);
+  const pairIm = new Float64Array(P * H2);
+  // Running fold, and prefix folds of one hypothesis at the current level's window boundaries:
+  // snapshot i holds the fold of chips [bounds[0], bounds[i]); a window's fold is the difference of
+  // two snapshots (float32 features summed in doubles: equal to the direct sum up to rounding, and
+  // bit-identical on the benchmark clips).
+  const acc = new Float64Array(P * K);
+  let snaps = new Float64Array(0);
 
-  /** Fold a window's features modulo P, FFT each band; returns the sync variance per shift parity. */
-  function foldAt(f: TileFeatures, ma: number, mb: number): [number, number] {
-    fold.fill(0);
-    const r = f.r;
-    for (let m = ma, u = ma % P; m < mb; m++) {
-      const row = m * K;
+  // Sync spectra of all candidates (and, separately, all decoys) in one array, bin-major then
+  // candidate then band ((b * n + c) * K + k), so one bin of every candidate is read in one run.
+  const pack = (ts: readonly CandidateTables[]): [Float64Array, Float64Array] => {
+    const n = ts.length;
+    const re = new Float64Array(bins * n * K);
+    const im = new Float64Array(bins * n * K);
+    for (let c = 0; c < n; c++) {
+      const t = ts[c]!;
+      for (let b = 0; b < bins; b++) {
+        re.set(t.syncRe.subarray(b * K, (b + 1) * K), (b * n + c) * K);
+        im.set(t.syncIm.subarray(b * K, (b + 1) * K), (b * n + c) * K);
+      }
+    }
+    return [re, im];
+  };
+  const [candRe, candIm] = pack(cands);
+  const [decoyRe, decoyIm] = pack(decoys);
+  const decoyIndex = Int32Array.from(decoys, (_, i) => i);
+  const payloadBand = new Uint8Array(K);
+  for (const k of profile.payloadBands) payloadBand[k] = 1;
+  // Per-bin correlation sums sum_k conj(F_k) S_k of the candidates being scored (list position i
+  // at i * bins + b), and their circular correlations over all shifts: list positions 2p and
+  // 2p + 1 share complex column p (real and imaginary part), row s = shift (s * pairs + p).
+  let accRe = new Float64Array(0);
+  let accIm = new Float64Array(0);
+  let corrRe = new Float64Array(0);
+  let corrIm = new Float64Array(0);
+
+  /** Sum a window's features modulo P into fold, chip by chip (chip m in row m mod P). */
+  function foldDirect(f: TileFeatures, ma: number, mb: number): void {
+    acc.fill(0);
+    accumulateFold(f.r, ma, mb);
+    fold.set(acc);
+  }
+
+  /** Add chips [from, to) of features r into acc (chip m in row m mod P). */
+  function accumulateFold(r: Float32Array, from: number, to: number): void {
+    const a = acc;
+    const K4 = K & ~3;
+    let u = from % P;
+    for (let m = from, row = from * K; m < to; m++, row += K) {
       const o = u * K;
-      for (let k = 0; k < K; k++) fold[o + k]! += r[row + k]!;
+      let k = 0;
+      for (; k < K4; k += 4) {
+        a[o + k]! += r[row + k]!;
+        a[o + k + 1]! += r[row + k + 1]!;
+        a[o + k + 2]! += r[row + k + 2]!;
+        a[o + k + 3]! += r[row + k + 3]!;
+      }
+      for (; k < K; k++) a[o + k]! += r[row + k]!;
       if (++u === P) u = 0;
     }
-    // Sync-layer variance per shift parity: energy of the folded sync tiles.
-    const vSync: [number, number] = [0, 0];
-    for (let u = 0; u < P; u++) for (let k = 0; k < K; k++) vSync[(u + k) & 1]! += fold[u * K + k]! ** 2;
-    // Two real bands per complex FFT (band k real, band k + 1 imaginary), split by symmetry.
-    for (let k = 0; k < K; k += 2) {
-      const k2 = k + 1 < K ? k + 1 : -1;
-      for (let u = 0; u < P; u++) {
-        zr[u] = fold[u * K + k]!;
-        zi[u] = k2 >= 0 ? fold[u * K + k2]! : 0;
-      }
-      cfft.transform(zr, zi);
-      for (let b = 0; b < bins; b++) {
-        const nb = (P - b) % P;
-        foldRe[b * K + k] = 0.5 * (zr[b]! + zr[nb]!);
-        foldIm[b * K + k] = 0.5 * (zi[b]! - zi[nb]!);
-        if (k2 >= 0) {
-          foldRe[b * K + k2] = 0.5 * (zi[b]! + zi[nb]!);
-          foldIm[b * K + k2] = -0.5 * (zr[b]! - zr[nb]!);
-        }
-      }
-    }
-    return vSync;
   }
 
   /**
-   * Circular correlation of the fold with the sync patterns of c1 and c2 (all shifts) into corr
-   * and corr2: per bin sum_k conj(F_k) S_k, then one complex inverse FFT carries both candidates
-   * (c1's real spectrum in the real part, c2's in the imaginary part).
+   * Spectrum per band into foldRe / foldIm of the fold src[end + i] - src[start + i] (start < 0:
+   * no subtraction); returns the sync variance per shift parity.
    */
-  function syncCorr(c1: CandidateTables, c2: CandidateTables | undefined): void {
-    const H = P / 2;
+  function foldSpectrum(src: Float64Array, end: number, start: number): [number, number] {
+    // Sync-layer variance per shift parity: energy of the folded sync tiles.
+    let v0 = 0;
+    let v1 = 0;
+    for (let u = 0; u < P; u++) {
+      const o = u * K;
+      const q = u * H2;
+      for (let k = 0; k < K; k++) {
+        const x = start < 0 ? src[end + o + k]! : src[end + o + k]! - src[start + o + k]!;
+        fold[o + k] = x;
+        if (((u + k) & 1) === 0) v0 += x ** 2;
+        else v1 += x ** 2;
+      }
+      for (let h = 0; h < H2; h++) {
+        pairRe[q + h] = fold[o + 2 * h]!;
+        pairIm[q + h] = 2 * h + 1 < K ? fold[o + 2 * h + 1]! : 0;
+      }
+    }
+    // Two real bands per complex FFT, all pairs at once, split by symmetry.
+    cfft.transformColumns(pairRe, pairIm, H2);
+    for (let b = 0; b < bins; b++) {
+      const nb = (P - b) % P;
+      const ob = b * H2;
+      const on = nb * H2;
+      for (let h = 0; h < H2; h++) {
+        const k = 2 * h;
+        const zrb = pairRe[ob + h]!;
+        const zrn = pairRe[on + h]!;
+        const zib = pairIm[ob + h]!;
+        const zin = pairIm[on + h]!;
+        foldRe[b * K + k] = 0.5 * (zrb + zrn);
+        foldIm[b * K + k] = 0.5 * (zib - zin);
+        if (k + 1 < K) {
+          foldRe[b * K + k + 1] = 0.5 * (zib + zin);
+          foldIm[b * K + k + 1] = -0.5 * (zrb - zrn);
+        }
+      }
+    }
+    return [v0, v1];
+  }
+
+  /**
+   * Circular correlations (all shifts) of the current fold with the sync patterns of the listed
+   * candidates (indices into a packed table of n candidates). Per bin sum_k conj(F_k) S_k (two
+   * candidates per pass over the fold's bin), then one complex inverse FFT per two candidates
+   * (the first's real spectrum in the real part, the second's in the imaginary part), all at once.
+   * Correlation of list position i at shift s: corrRe (i even) / corrIm (i odd) [s * pairs + i / 2],
+   * scaled by P.
+   */
+  function syncCorrelations(packRe: Float64Array, packIm: Float64Array, n: number, list: ArrayLike<number>, count: number): number {
+    const pairs = (count + 1) >> 1;
+    if (accRe.length < 2 * pairs * bins) {
+      accRe = new Float64Array(2 * pairs * bins);
+      accIm = new Float64Array(2 * pairs * bins);
+      corrRe = new Float64Array(P * pairs);
+      corrIm = new Float64Array(P * pairs);
+    }
+    const aRe = accRe;
+    const aIm = accIm;
     for (let b = 0; b < bins; b++) {
       const o = b * K;
-      let a1r = 0;
-      let a1i = 0;
-      let a2r = 0;
-      let a2i = 0;
-      const s1r = c1.syncRe;
-      const s1i = c1.syncIm;
-      for (let k = 0; k < K; k++) {
-        const fr = foldRe[o + k]!;
-        const fi = foldIm[o + k]!;
-        a1r += fr * s1r[o + k]! + fi * s1i[o + k]!;
-        a1i += fr * s1i[o + k]! - fi * s1r[o + k]!;
-      }
-      if (c2) {
-        const s2r = c2.syncRe;
-        const s2i = c2.syncIm;
+      const row = b * n;
+      let i = 0;
+      for (; i + 1 < count; i += 2) {
+        const o1 = (row + list[i]!) * K;
+        const o2 = (row + list[i + 1]!) * K;
+        let a1r = 0;
+        let a1i = 0;
+        let a2r = 0;
+        let a2i = 0;
         for (let k = 0; k < K; k++) {
           const fr = foldRe[o + k]!;
           const fi = foldIm[o + k]!;
-          a2r += fr * s2r[o + k]! + fi * s2i[o + k]!;
-          a2i += fr * s2i[o + k]! - fi * s2r[o + k]!;
+          const s1r = packRe[o1 + k]!;
+          const s1i = packIm[o1 + k]!;
+          const s2r = packRe[o2 + k]!;
+          const s2i = packIm[o2 + k]!;
+          a1r += fr * s1r + fi * s1i;
+          a1i += fr * s1i - fi * s1r;
+          a2r += fr * s2r + fi * s2i;
+          a2i += fr * s2i - fi * s2r;
+        }
+        aRe[i * bins + b] = a1r;
+        aIm[i * bins + b] = a1i;
+        aRe[(i + 1) * bins + b] = a2r;
+        aIm[(i + 1) * bins + b] = a2i;
+      }
+      if (i < count) {
+        const o1 = (row + list[i]!) * K;
+        let a1r = 0;
+        let a1i = 0;
+        for (let k = 0; k < K; k++) {
+          const fr = foldRe[o + k]!;
+          const fi = foldIm[o + k]!;
+          a1r += fr * packRe[o1 + k]! + fi * packIm[o1 + k]!;
+          a1i += fr * packIm[o1 + k]! - fi * packRe[o1 + k]!;
+        }
+        aRe[i * bins + b] = a1r;
+        aIm[i * bins + b] = a1i;
+        aRe[(i + 1) * bins + b] = 0;
+        aIm[(i + 1) * bins + b] = 0;
+      }
+    }
+    // Spectra of the pairs: X = A1 + i A2 with A1, A2 Hermitian (real correlations).
+    const H = P / 2;
+    const zr = corrRe;
+    const zi = corrIm;
+    for (let p = 0; p < pairs; p++) {
+      const o1 = 2 * p * bins;
+      const o2 = o1 + bins;
+      for (let b = 0; b < bins; b++) {
+        const a1r = aRe[o1 + b]!;
+        const a1i = aIm[o1 + b]!;
+        const a2r = aRe[o2 + b]!;
+        const a2i = aIm[o2 + b]!;
+        if (b === 0 || b === H) {
+          zr[b * pairs + p] = a1r;
+          zi[b * pairs + p] = a2r;
+        } else {
+          zr[b * pairs + p] = a1r - a2i;
+          zi[b * pairs + p] = a1i + a2r;
+          zr[(P - b) * pairs + p] = a1r + a2i;
+          zi[(P - b) * pairs + p] = a2r - a1i;
         }
       }
-      if (b === 0 || b === H) {
-        zr[b] = a1r;
-        zi[b] = a2r;
-      } else {
-        zr[b] = a1r - a2i;
-        zi[b] = a1i + a2r;
-        zr[P - b] = a1r + a2i;
-        zi[P - b] = a2r - a1i;
-      }
     }
-    cfft.transform(zr, zi, true);
-    const inv = 1 / P;
-    for (let s = 0; s < P; s++) {
-      corr[s] = zr[s]! * inv;
-      corr2[s] = zi[s]! * inv;
-    }
+    cfft.transformColumns(zr, zi, pairs, true);
+    return pairs;
   }
 
-  // Shorter windows (next levels) only localize pieces that already stood out in a longer window:
-  // candidates whose best statistic so far reaches SUBLEVEL_GATE. (A selection rule changes power,
-  // never validity: the correction below counts every window for every candidate.)
+  // Levels in order; shorter windows (next levels) only localize pieces that already stood out in
+  // a longer window: candidates whose best statistic so far reaches SUBLEVEL_GATE. (A selection
+  // rule changes power, never validity: the correction below counts every window for every
+  // candidate.) Within a level the sync scan runs hypothesis by hypothesis over all the level's
+  // windows (the features of a hypothesis are folded in one pass for all windows), then the
+  // timecode stage, refinement and null samples run window by window.
   let active: number[] = cands.map((_, i) => i);
-  let level = 0;
   const levelBest = new Float64Array(cands.length).fill(-Infinity);
-  for (let wi = 0; wi < windows.length; wi++) {
-    const w = windows[wi]!;
-    if (w.level !== level) {
-      level = w.level;
+  const nC = cands.length;
+  for (let w0 = 0; w0 < windows.length; ) {
+    const level = windows[w0]!.level;
+    let w1 = w0;
+    while (w1 < windows.length && windows[w1]!.level === level) w1++;
+    if (w0 > 0) {
       active = active.filter((ci) => levelBest[ci]! >= SUBLEVEL_GATE);
       levelBest.fill(-Infinity);
     }
-    // Per candidate: top (hyp, shift, zSync) entries.
-    const nC = cands.length;
-    const topZ = new Float64Array(nC * TOP).fill(-Infinity);
-    const topH = new Int32Array(nC * TOP);
-    const topS = new Int32Array(nC * TOP);
-    let bestHypForDecoys: HypRecord = w.hyps[0]!;
-    let bestZsAll = -Infinity;
-    for (let hi = 0; hi < w.hyps.length && active.length > 0; hi++) {
-      const hyp = w.hyps[hi]!;
+    const nW = w1 - w0;
+    const hyps = windows[w0]!.hyps;
+    // Per window: each candidate's top (hyp, shift, zSync) entries; the hypothesis of the window's
+    // largest sync statistic (null samples are taken there).
+    const topZ = new Float64Array(nW * nC * TOP).fill(-Infinity);
+    const topH = new Int32Array(nW * nC * TOP);
+    const topS = new Int32Array(nW * nC * TOP);
+    const bestZsAll = new Float64Array(nW).fill(-Infinity);
+    const bestHypForDecoys = new Int32Array(nW);
+    const nA = active.length;
+    const activeList = Int32Array.from(active);
+    const wa = new Int32Array(nW);
+    const wb = new Int32Array(nW);
+    const bounds = new Int32Array(2 * nW);
+    if (snaps.length < 2 * nW * P * K) snaps = new Float64Array(2 * nW * P * K);
+    for (let hi = 0; hi < hyps.length && nA > 0; hi++) {
+      const hyp = hyps[hi]!;
       const f = features(hyp);
-      const [ma, mb] = chipRange(w, hyp, Tc, f.chips);
-      if (mb - ma < P) continue;
-      const vSync = foldAt(f, ma, mb);
-      if (!(vSync[0]! + vSync[1]! > 0)) continue;
-      const inv0 = vSync[0] > 0 ? 1 / Math.sqrt(vSync[0]) : 0;
-      const inv1 = vSync[1] > 0 ? 1 / Math.sqrt(vSync[1]) : 0;
-      for (let ai = 0; ai < active.length; ai += 2) {
-        const pair = ai + 1 < active.length;
-        syncCorr(cands[active[ai]!]!, pair ? cands[active[ai + 1]!]! : undefined);
-        for (let q = 0; q < (pair ? 2 : 1); q++) {
-          const ci = active[ai + q]!;
-          const cv = q === 0 ? corr : corr2;
-          const base = ci * TOP;
+      // The level's windows under this hypothesis, and their boundaries sorted (unique).
+      let nb = 0;
+      for (let a = 0; a < nW; a++) {
+        const [ma, mb] = chipRange(windows[w0 + a]!, hyp, Tc, f.chips);
+        wa[a] = ma;
+        wb[a] = mb;
+        if (mb - ma >= P) {
+          bounds[nb++] = ma;
+          bounds[nb++] = mb;
+        }
+      }
+      if (nb === 0) continue;
+      const bnd = bounds.subarray(0, nb).sort();
+      let nu = 1;
+      for (let i = 1; i < nb; i++) if (bnd[i] !== bnd[nu - 1]) bnd[nu++] = bnd[i]!;
+      // One pass over the chips, a snapshot at each boundary.
+      snaps.fill(0, 0, P * K);
+      acc.fill(0);
+      for (let i = 1; i < nu; i++) {
+        accumulateFold(f.r, bnd[i - 1]!, bnd[i]!);
+        snaps.set(acc, i * P * K);
+      }
+      // Per window: fold (difference of two snapshots), spectrum, all candidates' correlations.
+      for (let a = 0; a < nW; a++) {
+        const ma = wa[a]!;
+        const mb = wb[a]!;
+        if (mb - ma < P) continue;
+        let ia = 0;
+        while (bnd[ia] !== ma) ia++;
+        let ib = ia;
+        while (bnd[ib] !== mb) ib++;
+        const [v0, v1] = foldSpectrum(snaps, ib * P * K, ia * P * K);
+        if (!(v0 + v1 > 0)) continue;
+        const inv0 = v0 > 0 ? 1 / Math.sqrt(v0) : 0;
+        const inv1 = v1 > 0 ? 1 / Math.sqrt(v1) : 0;
+        const pairs = syncCorrelations(candRe, candIm, nC, activeList, nA);
+        const invP = 1 / P;
+        const wo = a * nC * TOP;
+        for (let ai = 0; ai < nA; ai++) {
+          const ci = activeList[ai]!;
+          const cv = ai & 1 ? corrIm : corrRe;
+          const col = ai >> 1;
+          const base = wo + ci * TOP;
+          // Nothing to record unless some shift beats the list's last entry or the window's best.
+          let zMax = -Infinity;
+          for (let s = 0; s < P; s++) {
+            const zs = cv[s * pairs + col]! * invP * (s & 1 ? inv1 : inv0);
+            if (zs > zMax) zMax = zs;
+          }
+          if (!(zMax > topZ[base + TOP - 1]! || zMax > bestZsAll[a]!)) continue;
           for (let s = 0; s < P; s++) {
             // Tiles with (s + u + k) even are sync tiles for shift s.
-            const zs = cv[s]! * (s & 1 ? inv1 : inv0);
+            const zs = cv[s * pairs + col]! * invP * (s & 1 ? inv1 : inv0);
             if (zs > topZ[base + TOP - 1]!) {
               // Insertion into the candidate's short sorted list.
               let t = TOP - 1;
@@ -374,60 +582,68 @@ export function detect(clip: MonoClip, opts: DetectOptions): DetectResult {
               topH[base + t] = hi;
               topS[base + t] = s;
             }
-            if (zs > bestZsAll) {
-              bestZsAll = zs;
-              bestHypForDecoys = hyp;
+            if (zs > bestZsAll[a]!) {
+              bestZsAll[a] = zs;
+              bestHypForDecoys[a] = hi;
             }
           }
         }
       }
     }
-    // Timecode stage and the full statistic for each candidate's top entries.
-    for (const ci of active) {
-      for (let t = 0; t < TOP; t++) {
-        // Below zSync 3.5 the window cannot reach the detection threshold (~8.5) unless the
-        // timecode layer were far stronger than the sync layer, which carries equal power.
-        if (!(topZ[ci * TOP + t]! >= SYNC_GATE)) continue;
-        const hyp = w.hyps[topH[ci * TOP + t]!]!;
-        const r = fullScore(cands[ci]!.pattern, features(hyp), w, hyp, topS[ci * TOP + t]!, profile);
-        if (!r) continue;
+
+    for (let a = 0; a < nW; a++) {
+      const wi = w0 + a;
+      const w = windows[wi]!;
+      const wo = a * nC * TOP;
+      // Timecode stage and the full statistic for each candidate's top entries.
+      for (const ci of active) {
+        for (let t = 0; t < TOP; t++) {
+          // Below zSync 3.5 the window cannot reach the detection threshold (~8.5) unless the
+          // timecode layer were far stronger than the sync layer, which carries equal power.
+          if (!(topZ[wo + ci * TOP + t]! >= SYNC_GATE)) continue;
+          const hyp = hyps[topH[wo + ci * TOP + t]!]!;
+          const r = fullScore(cands[ci]!, features(hyp), w, hyp, topS[wo + ci * TOP + t]!);
+          if (!r) continue;
+          const cur = best[ci]![wi];
+          if (!cur || r.z > cur.z) best[ci]![wi] = { z: r.z, hyp, n0: r.n0, window: wi };
+          if (r.z > levelBest[ci]!) levelBest[ci] = r.z;
+        }
         const cur = best[ci]![wi];
-        if (!cur || r.z > cur.z) best[ci]![wi] = { z: r.z, hyp, n0: r.n0, window: wi };
-        if (r.z > levelBest[ci]!) levelBest[ci] = r.z;
-      }
-      const cur = best[ci]![wi];
-      // Refine where it can change a decision: hits already far above any threshold keep their
-      // coarse alignment here (refineSegment still refines their offsets).
-      if (cur && cur.z >= REFINE_GATE && cur.z < REFINE_CEILING) {
-        const rf = refine(cands[ci]!.pattern, w, cur);
-        best[ci]![wi] = rf;
-        if (rf.z > levelBest[ci]!) levelBest[ci] = rf.z;
-      }
-    }
-    // Null samples at the window's most active hypothesis: every decoy's sync statistic at every
-    // shift (cheap, from the fold), and the full statistic (sync + timecode at a fixed, unsearched
-    // block) for the first few decoys.
-    const hd = bestHypForDecoys;
-    const f = features(hd);
-    const [ma, mb] = chipRange(w, hd, Tc, f.chips);
-    if (mb - ma >= P && w.level === 0) {
-      const vSync = foldAt(f, ma, mb);
-      for (let di = 0; di < decoys.length; di += 2) {
-        const pair = di + 1 < decoys.length;
-        syncCorr(decoys[di]!, pair ? decoys[di + 1]! : undefined);
-        for (let q = 0; q < (pair ? 2 : 1); q++) {
-          const cv = q === 0 ? corr : corr2;
-          for (let s = 0; s < P; s++) {
-            const vs = vSync[s & 1]!;
-            if (vs > 0) nullSamples.push(cv[s]! / Math.sqrt(vs));
-          }
+        // Refine where it can change a decision: hits already far above any threshold keep their
+        // coarse alignment here (refineSegment still refines their offsets).
+        if (cur && cur.z >= REFINE_GATE && cur.z < REFINE_CEILING) {
+          const rf = refine(cands[ci]!, w, cur);
+          best[ci]![wi] = rf;
+          if (rf.z > levelBest[ci]!) levelBest[ci] = rf.z;
         }
       }
-      for (let di = 0; di < Math.min(FULL_DECOYS, decoys.length); di++) {
-        const z = fixedScore(decoys[di]!.pattern, f, ma, mb, (di % P) + P * ((di * 7919) % (RA * RB)));
-        if (z !== undefined) nullSamples.push(z);
+      // Null samples at the window's most active hypothesis: every decoy's sync statistic at every
+      // shift (cheap, from the fold), and the full statistic (sync + timecode at a fixed, unsearched
+      // block) for the first few decoys.
+      if (level !== 0) continue;
+      const hd = hyps[bestHypForDecoys[a]!]!;
+      const f = features(hd);
+      const [ma, mb] = chipRange(w, hd, Tc, f.chips);
+      if (mb - ma >= P) {
+        foldDirect(f, ma, mb);
+        const vSync = foldSpectrum(fold, 0, -1);
+        const pairs = syncCorrelations(decoyRe, decoyIm, decoys.length, decoyIndex, decoys.length);
+        const invP = 1 / P;
+        for (let di = 0; di < decoys.length; di++) {
+          const cv = di & 1 ? corrIm : corrRe;
+          const col = di >> 1;
+          for (let s = 0; s < P; s++) {
+            const vs = vSync[s & 1]!;
+            if (vs > 0) nullSamples.push((cv[s * pairs + col]! * invP) / Math.sqrt(vs));
+          }
+        }
+        for (let di = 0; di < Math.min(FULL_DECOYS, decoys.length); di++) {
+          const z = fixedScore(decoys[di]!.pattern, f, ma, mb, (di % P) + P * ((di * 7919) % (RA * RB)));
+          if (z !== undefined) nullSamples.push(z);
+        }
       }
     }
+    w0 = w1;
   }
 
   // Null scale: RMS of decoy z's, with an upper 99% confidence margin, never below 1.
@@ -478,7 +694,7 @@ export function detect(clip: MonoClip, opts: DetectOptions): DetectResult {
    * steps of Tc/8 within +-Tc/4 (the coarse phases are Tc/2 apart), rate in steps of a third of
    * the coarse step. Measured on 5 s clips: a 4 ms misalignment costs ~7% of z, 8 ms ~25%.
    */
-  function refine(pattern: LegPattern, w: Window, x: Found): Found {
+  function refine(t: CandidateTables, w: Window, x: Found): Found {
     const mid = 0.5 * (w.startSec + w.endSec);
     const tauMid = x.n0 * Tc - x.hyp.phaseSec + x.hyp.rate * mid;
     let top = x;
@@ -490,41 +706,42 @@ export function detect(clip: MonoClip, opts: DetectOptions): DetectResult {
         const phaseSec = Math.round(((((-tau0 % Tc) + Tc) % Tc) / Tc) * 8) % 8 * (Tc / 8);
         const n0 = Math.round((tau0 + phaseSec) / Tc);
         const hyp: HypRecord = { rate, freqScale: x.hyp.kind === 'speed' ? rate : 1, phaseSec, kind: x.hyp.kind };
-        const r = fullScore(pattern, windowFeatures(hyp, w), w, hyp, ((n0 % P) + P) % P, profile);
+        const r = fullScore(t, windowFeatures(hyp, w), w, hyp, ((n0 % P) + P) % P);
         if (r && r.z > top.z) top = { z: r.z, hyp, n0: r.n0, window: x.window };
       }
     }
     return top;
   }
 
-  /** Block codes of a leg's two band groups, compact (R_g x K/2, group bands only), cached. */
-  function compactCodes(pattern: LegPattern): [Float64Array, Float64Array] {
-    let c = codeCache.get(pattern);
-    if (!c) {
-      const G = K >> 1;
-      const mk = (g: 0 | 1): Float64Array => {
-        const R = profile.blockPeriods[g];
-        const src = pattern.tcBlock[g];
-        const out = new Float64Array(R * G);
-        for (let x = 0; x < R; x++) for (let kk = 0; kk < G; kk++) out[x * G + kk] = src[x * K + g + 2 * kk]!;
-        return out;
-      };
-      c = [mk(0), mk(1)];
-      codeCache.set(pattern, c);
-    }
-    return c;
-  }
-
-  /** Full statistic at (hyp, shift s), searching the timecode residues. */
-  function fullScore(pattern: LegPattern, f: TileFeatures, w: Window, hyp: Hypothesis, s: number, prof: MarkProfile): { z: number; n0: number } | undefined {
+  /**
+   * Full statistic at (hyp, shift s), searching the timecode residues.
+   *
+   * Residue search: for each residue x of group g, the correlation of the window's per-block
+   * timecode sums bs[j] (group bands) with the codes of blocks x + j0 + j mod R_g. The codes are
+   * +-1, so each block's dot product with a code row is a sum of signed block sums: per block and
+   * nibble of four bands, the 16 signed sums are tabulated once and a code row picks one per
+   * nibble (4 table reads instead of 16 multiply-adds per block and residue).
+   */
+  function fullScore(t: CandidateTables, f: TileFeatures, w: Window, hyp: Hypothesis, s: number): { z: number; n0: number } | undefined {
     const [ma, mb] = chipRange(w, hyp, Tc, f.chips);
     if (mb - ma < P) return undefined;
+    const pattern = t.pattern;
     const j0 = Math.floor((s + ma) / P);
     const J = Math.floor((s + mb - 1) / P) - j0 + 1;
-    // Timecode tiles per block, split by band group (group g holds bands g, g + 2, ...), compact.
+    // Timecode tiles per block, split by band group (group g holds bands g, g + 2, ...), compact,
+    // rows padded to whole nibbles.
     const G = K >> 1;
-    const bs0 = new Float64Array(J * G);
-    const bs1 = new Float64Array(J * G);
+    const nQ = Math.ceil(G / 4);
+    const GP = 4 * nQ;
+    if (blockSums0.length < J * GP) {
+      blockSums0 = new Float64Array(2 * J * GP);
+      blockSums1 = new Float64Array(2 * J * GP);
+      nibbleSums = new Float64Array(2 * J * nQ * 16);
+    }
+    const bs0 = blockSums0;
+    const bs1 = blockSums1;
+    bs0.fill(0, 0, J * GP);
+    bs1.fill(0, 0, J * GP);
     let cSync = 0;
     let vTc = 0;
     // Sync part recomputed directly (exact, and its folded variance).
@@ -544,7 +761,7 @@ export function detect(clip: MonoClip, opts: DetectOptions): DetectResult {
         cSync += x * sync[vo + k]!;
       }
       const bs = (v & 1) === 0 ? bs1 : bs0;
-      const bo = j * G;
+      const bo = j * GP;
       for (let k = (v + 1) & 1; k < K; k += 2) {
         const x = r[row + k]!;
         bs[bo + (k >> 1)]! += x * tcChip[vo + k]!;
@@ -555,21 +772,42 @@ export function detect(clip: MonoClip, opts: DetectOptions): DetectResult {
     for (let i = 0; i < foldS.length; i++) vSync += foldS[i]! ** 2;
     const bestRes = [0, 0];
     const bestVal = [0, 0];
-    const codes = compactCodes(pattern);
+    const tab = nibbleSums;
     for (let g = 0; g < 2; g++) {
-      const R = prof.blockPeriods[g]!;
-      const code = codes[g]!;
+      const R = profile.blockPeriods[g]!;
+      const nib = t.codeNib[g]!;
       const bs = g === 0 ? bs0 : bs1;
+      // tab[(j * nQ + q) * 16 + p]: block j's sum over nibble q's bands, band 4q + i negated
+      // where bit i of p is set (each entry from one with a bit fewer).
+      for (let j = 0; j < J; j++) {
+        for (let q = 0; q < nQ; q++) {
+          const o = (j * nQ + q) * 16;
+          const b = j * GP + 4 * q;
+          tab[o] = bs[b]! + bs[b + 1]! + bs[b + 2]! + bs[b + 3]!;
+          for (let p = 1; p < 16; p++) {
+            const i = 31 - Math.clz32(p & -p);
+            tab[o + p] = tab[o + (p & (p - 1))]! - 2 * bs[b + i]!;
+          }
+        }
+      }
       let bv = -Infinity;
       let bx = 0;
+      const stride = nQ * 16;
       for (let x = 0; x < R; x++) {
         let acc = 0;
         let idx = (x + j0) % R;
-        for (let j = 0; j < J; j++) {
-          const row = idx * G;
-          const brow = j * G;
-          for (let kk = 0; kk < G; kk++) acc += bs[brow + kk]! * code[row + kk]!;
-          if (++idx === R) idx = 0;
+        if (nQ === 4) {
+          for (let j = 0, o = 0; j < J; j++, o += stride) {
+            const c = idx * 4;
+            acc += tab[o + nib[c]!]! + tab[o + 16 + nib[c + 1]!]! + tab[o + 32 + nib[c + 2]!]! + tab[o + 48 + nib[c + 3]!]!;
+            if (++idx === R) idx = 0;
+          }
+        } else {
+          for (let j = 0, o = 0; j < J; j++, o += stride) {
+            const c = idx * nQ;
+            for (let q = 0; q < nQ; q++) acc += tab[o + 16 * q + nib[c + q]!]!;
+            if (++idx === R) idx = 0;
+          }
         }
         if (acc > bv) {
           bv = acc;
@@ -591,15 +829,27 @@ export function detect(clip: MonoClip, opts: DetectOptions): DetectResult {
     const foldS = new Float64Array(P * K);
     let c = 0;
     let vTc = 0;
+    const r = f.r;
+    const sync = pattern.sync;
+    const tcChip = pattern.tcChip;
+    const [tcA, tcB] = pattern.tcBlock;
+    // The tile signs of pattern.sign(n, k), read from the tables directly (payload bands, zero in
+    // leg features, go through pattern.sign).
     for (let m = ma; m < mb; m++) {
       const n = n0 + m;
       const v = n % P;
+      const block = Math.floor(n / P);
+      const oA = (block % RA) * K;
+      const oB = (block % RB) * K;
       const row = m * K;
+      const vo = v * K;
       for (let k = 0; k < K; k++) {
-        const x = f.r[row + k]!;
+        const x = r[row + k]!;
         if (x === 0) continue;
-        c += x * pattern.sign(n, k);
-        if (isSyncTile(v, k)) foldS[v * K + k]! += x;
+        if (payloadBand[k]) c += x * pattern.sign(n, k);
+        else if (((v + k) & 1) === 0) c += x * sync[vo + k]!;
+        else c += x * (tcChip[vo + k]! * ((k & 1) === 0 ? tcA[oA + k]! : tcB[oB + k]!));
+        if (isSyncTile(v, k)) foldS[vo + k]! += x;
         else vTc += x * x;
       }
     }
@@ -609,6 +859,11 @@ export function detect(clip: MonoClip, opts: DetectOptions): DetectResult {
     return v > 0 ? c / Math.sqrt(v) : undefined;
   }
 }
+
+// Scratch for the detector's timecode search (grown on demand; detection is single-threaded).
+let blockSums0 = new Float64Array(0);
+let blockSums1 = new Float64Array(0);
+let nibbleSums = new Float64Array(0);
 
 /** Relative chips [ma, mb) of a window under a hypothesis. */
 function chipRange(w: { startSec: number; endSec: number }, hyp: Hypothesis, Tc: number, chips: number): [number, number] {

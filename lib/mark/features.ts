@@ -89,15 +89,18 @@ export function analyzeClip(samples: Float32Array, sampleRate: number, profile: 
         }
       }
       start[K] = idxList.length;
-      const idx = Int32Array.from(idxList);
       const wts = Float64Array.from(wtsList);
+      // A band's bins are consecutive: entry j of band k is bin shift[k] + j.
+      const shift = new Int32Array(K);
+      for (let k = 0; k < K; k++) shift[k] = start[k]! < start[k + 1]! ? idxList[start[k]!]! - start[k]! : 0;
       // Frame-major so each spectrogram row is read once (same summation order as band-major).
       for (let f = 0; f < frames; f++) {
         const row = f * bins;
         const o = f * K;
         for (let k = 0; k < K; k++) {
           let e = 0;
-          for (let j = start[k]!, je = start[k + 1]!; j < je; j++) e += power[row + idx[j]!]! * wts[j]!;
+          const p = row + shift[k]!;
+          for (let j = start[k]!, je = start[k + 1]!; j < je; j++) e += power[p + j]! * wts[j]!;
           out[o + K + k] = out[o + k]! + e;
         }
       }
@@ -136,14 +139,23 @@ export function chipCount(analysis: BandAnalysis, hyp: Hypothesis, profile: Mark
 // Scratch for tileFeatures (grown on demand; the detector is single-threaded and not re-entrant).
 let boundA = new Float64Array(0);
 let boundB = new Float64Array(0);
-let scratchLog = new Float64Array(0);
-let scratchValid = new Uint8Array(0);
-let scratchLin = new Float64Array(0);
+let ringLog = new Float64Array(0);
+let ringDensity = new Float64Array(0);
+let ringValid = new Float64Array(0);
+let scratchWeight = new Float64Array(0);
 
 /**
  * Detrended, normalized tile features under one hypothesis. `layer`: 'leg' (default) zeroes the
  * payload bands, which carry the key-level payload rather than a leg's own pattern; 'payload'
  * keeps every band (the blind payload decoder reads the payload bands).
+ *
+ * Implementation (speed; the detector calls this for every hypothesis): one streaming pass over
+ * the chip boundaries computes each chip's energies, logs and masking peak into a three-row ring
+ * (chipEnergies), and, once the next chip is known, the previous chip's residual and weight
+ * (chipResidual); a second pass applies the per-band scale, which needs the whole range
+ * (scaleAndWeight). Every tile goes through the same floating-point operations in the same order
+ * as the plain form (energies, then residuals, then scale and weights), so the features are
+ * bit-identical to it.
  */
 export function tileFeatures(analysis: BandAnalysis, hyp: Hypothesis, profile: MarkProfile, clipRangeSec?: readonly [number, number], layer: 'leg' | 'payload' = 'leg'): TileFeatures {
   const K = profile.bands;
@@ -169,79 +181,23 @@ export function tileFeatures(analysis: BandAnalysis, hyp: Hypothesis, profile: M
   if (boundA.length < K) {
     boundA = new Float64Array(K);
     boundB = new Float64Array(K);
+    ringLog = new Float64Array(3 * K);
+    ringDensity = new Float64Array(3 * K);
+    ringValid = new Float64Array(3 * K);
   }
-  // Log energies and validity in a layout padded by one invalid row each side (row j + 1 holds
-  // chip mLo + j), so the detrending needs no range checks in time. Invalid tiles hold 0 in both,
-  // so neighbour sums need no branches.
-  const padded = (n + 2) * K;
-  if (scratchLog.length < padded) {
-    scratchLog = new Float64Array(2 * padded);
-    scratchValid = new Uint8Array(2 * padded);
-    scratchLin = new Float64Array(2 * padded);
-  }
-  const logE = scratchLog;
-  const valid = scratchValid;
-  const linE = scratchLin;
-  logE.fill(0, 0, K);
-  valid.fill(0, 0, K);
-  logE.fill(0, (n + 1) * K, padded);
-  valid.fill(0, (n + 1) * K, padded);
-  // Cumulative band energy at chip boundaries (chip m spans boundaries m and m + 1), linearly
-  // interpolated between frames; a chip's energy is the difference of its two boundaries.
-  // Frame f's centre is at (f * HOP + FRAME / 2) / rate; frames with centres in [ta, tb) count.
-  let prev = boundA;
-  let cur = boundB;
-  for (let j = 0; j <= n; j++) {
-    const t = (hyp.phaseSec + (mLo + j) * Tc) / hyp.rate;
-    const pos = (t * ANALYSIS_RATE - FRAME / 2) / HOP + 0.5;
-    if (pos <= 0) {
-      for (let k = 0; k < K; k++) cur[k] = cums[k]!;
-    } else if (pos >= nF) {
-      const a = nF * K;
-      for (let k = 0; k < K; k++) cur[k] = cums[a + k]!;
-    } else {
-      const i = Math.floor(pos);
-      const fr = pos - i;
-      const a = i * K;
-      const b = a + K;
-      for (let k = 0; k < K; k++) cur[k] = cums[a + k]! + fr * (cums[b + k]! - cums[a + k]!);
-    }
-    if (j > 0) {
-      const q = j * K;
-      for (let k = 0; k < K; k++) {
-        const v = cur[k]! - prev[k]!;
-        const ok = v > thr[k]!;
-        valid[q + k] = ok ? 1 : 0;
-        logE[q + k] = ok ? Math.log(v) : 0;
-        linE[q + k] = ok ? v : 0;
-      }
-    }
-    const sw = prev;
-    prev = cur;
-    cur = sw;
-  }
+  if (scratchWeight.length < n * K) scratchWeight = new Float64Array(2 * n * K);
+  // Log energy, energy per Hz and validity (1/0) of three consecutive chips in a ring of rows
+  // (chip mLo + j in row j mod 3); a row outside [mLo, mHi) is all invalid. Invalid tiles hold 0
+  // in all three, so neighbour sums need no branches.
+  ringLog.fill(0);
+  ringDensity.fill(0);
+  ringValid.fill(0);
+  // Bands whose residual is kept ('leg' drops the payload bands; they still serve as neighbours
+  // and in the masking peak).
+  const keep = new Float64Array(K).fill(1);
+  if (layer === 'leg') for (const k of profile.payloadBands) keep[k] = 0;
   const sumSq = new Float64Array(K);
   const cnt = new Float64Array(K);
-  for (let j = 0; j < n; j++) {
-    const q = (j + 1) * K;
-    const ro = (mLo + j) * K;
-    for (let k = 0; k < K; k++) {
-      const i = q + k;
-      if (!valid[i]) continue;
-      // Same summation order as time -1, time +1, band -1, band +1 (bit-identical results).
-      let s = logE[i - K]! + logE[i + K]!;
-      let c = valid[i - K]! + valid[i + K]!;
-      if (k > 0) (s += logE[i - 1]!), (c += valid[i - 1]!);
-      if (k + 1 < K) (s += logE[i + 1]!), (c += valid[i + 1]!);
-      if (c < 3) continue;
-      const v = logE[i]! - s / c;
-      r[ro + k] = v;
-      sumSq[k]! += v * v;
-      cnt[k]! += 1;
-    }
-  }
-  const inv = new Float64Array(K);
-  for (let k = 0; k < K; k++) inv[k] = cnt[k]! > 0 && sumSq[k]! > 0 ? 1 / Math.sqrt(sumSq[k]! / cnt[k]!) : 0;
   // Tile weight: the embedder's masking boost, estimated from the received chip -- a tile's
   // relative mark grows with how far its band lies below the chip's loudest band (per Hz, with
   // the embedder's 0.1 s forward-masking memory), capped at 16 (the embedder's cap is 128). Weight =
@@ -254,25 +210,126 @@ export function tileFeatures(analysis: BandAnalysis, hyp: Hypothesis, profile: M
   const invBw = new Float64Array(K);
   for (let k = 0; k < K; k++) invBw[k] = 1 / (profile.bandEdgesHz[k + 1]! - profile.bandEdgesHz[k]!);
   const decay = Math.exp(-Tc / hyp.rate / MASK_RELEASE_SEC);
-  const cap2 = BOOST_CAP * BOOST_CAP;
+  const peaks = new Float64Array(3);
   let peakMem = 0;
-  for (let m = mLo; m < mHi; m++) {
-    const o = m * K;
-    const q = (m - mLo + 1) * K;
-    let peak = peakMem * decay;
-    for (let k = 0; k < K; k++) if (valid[q + k]) peak = Math.max(peak, linE[q + k]! * invBw[k]!);
-    peakMem = peak;
+
+  // Cumulative band energy at chip boundaries (chip m spans boundaries m and m + 1), linearly
+  // interpolated between frames; a chip's energy is the difference of its two boundaries.
+  // Frame f's centre is at (f * HOP + FRAME / 2) / rate; frames with centres in [ta, tb) count.
+  let prev = boundA;
+  let cur = boundB;
+  for (let j = 0; j <= n + 1; j++) {
+    // Chip j - 1 (ring row (j + 2) mod 3) gets its energies; chip j - 2 then has both time
+    // neighbours and gets its residual. (j = n + 1: chip n is outside the range, all invalid.)
+    const qNew = (j + 2) % 3;
+    if (j <= n) {
+      const t = (hyp.phaseSec + (mLo + j) * Tc) / hyp.rate;
+      const pos = (t * ANALYSIS_RATE - FRAME / 2) / HOP + 0.5;
+      if (pos <= 0) {
+        for (let k = 0; k < K; k++) cur[k] = cums[k]!;
+      } else if (pos >= nF) {
+        const a = nF * K;
+        for (let k = 0; k < K; k++) cur[k] = cums[a + k]!;
+      } else {
+        const i = Math.floor(pos);
+        interpolateRow(cums, i * K, pos - i, cur, K);
+      }
+      if (j > 0) {
+        peakMem = chipEnergies(cur, prev, thr, invBw, qNew * K, K, peakMem * decay);
+        peaks[qNew] = peakMem;
+      }
+      const sw = prev;
+      prev = cur;
+      cur = sw;
+    } else {
+      ringLog.fill(0, qNew * K, qNew * K + K);
+      ringDensity.fill(0, qNew * K, qNew * K + K);
+      ringValid.fill(0, qNew * K, qNew * K + K);
+    }
+    if (j < 2) continue;
+    const qc = (j + 1) % 3;
+    chipResidual(r, (mLo + j - 2) * K, scratchWeight, (j - 2) * K, qc * K, (j % 3) * K, qNew * K, K, keep, peaks[qc]!, sumSq, cnt);
+  }
+
+  // Per-band scale to unit RMS, clip at +-3, then the weight.
+  const inv = new Float64Array(K);
+  for (let k = 0; k < K; k++) inv[k] = cnt[k]! > 0 && sumSq[k]! > 0 ? 1 / Math.sqrt(sumSq[k]! / cnt[k]!) : 0;
+  scaleAndWeight(r, mLo * K, scratchWeight, n, K, inv);
+  return { r, chips: M, bands: K };
+}
+
+/** out[k] = cums[a + k] + fr * (cums[a + K + k] - cums[a + k]): cumulative energies at a boundary. */
+function interpolateRow(cums: Float64Array, a: number, fr: number, out: Float64Array, K: number): void {
+  const b = a + K;
+  for (let k = 0; k < K; k++) out[k] = cums[a + k]! + fr * (cums[b + k]! - cums[a + k]!);
+}
+
+/**
+ * Energies of one chip (cur - prev per band) into ring row q: validity (above the band's
+ * threshold), log energy and energy per Hz (0 when invalid). Returns the chip's masking peak: the
+ * loudest valid band per Hz, or `peak` (the decayed memory) if larger.
+ */
+function chipEnergies(cur: Float64Array, prev: Float64Array, thr: Float64Array, invBw: Float64Array, q: number, K: number, peak: number): number {
+  const logE = ringLog;
+  const density = ringDensity;
+  const valid = ringValid;
+  for (let k = 0; k < K; k++) {
+    const v = cur[k]! - prev[k]!;
+    if (v > thr[k]!) {
+      valid[q + k] = 1;
+      logE[q + k] = Math.log(v);
+      const d = v * invBw[k]!;
+      density[q + k] = d;
+      if (d > peak) peak = d;
+    } else {
+      valid[q + k] = 0;
+      logE[q + k] = 0;
+      density[q + k] = 0;
+    }
+  }
+  return peak;
+}
+
+/**
+ * Residual of the chip in ring row c0 (neighbours in time: rows cm and cp) into r[ro + k]: log
+ * energy minus the mean of its valid neighbours (time -1, time +1, band -1, band +1, summed in
+ * that order), kept when at least three are valid; per-band sums for the scale; and the tile's
+ * weight into wgt[wo + k].
+ */
+function chipResidual(r: Float32Array, ro: number, wgt: Float64Array, wo: number, c0: number, cm: number, cp: number, K: number, keep: Float64Array, peak: number, sumSq: Float64Array, cnt: Float64Array): void {
+  const logE = ringLog;
+  const density = ringDensity;
+  const valid = ringValid;
+  const cap2 = BOOST_CAP * BOOST_CAP;
+  for (let k = 0; k < K; k++) {
+    if (valid[c0 + k] === 0 || keep[k] === 0) continue;
+    // Invalid neighbours hold 0 (log and validity), so the sums need no branches.
+    let s = logE[cm + k]! + logE[cp + k]!;
+    let c = valid[cm + k]! + valid[cp + k]!;
+    if (k > 0) (s += logE[c0 + k - 1]!), (c += valid[c0 + k - 1]!);
+    if (k + 1 < K) (s += logE[c0 + k + 1]!), (c += valid[c0 + k + 1]!);
+    if (c < 3) continue;
+    const v = logE[c0 + k]! - s / c;
+    r[ro + k] = v;
+    sumSq[k]! += v * v;
+    cnt[k]! += 1;
+    const w = peak / density[c0 + k]!;
+    wgt[wo + k] = Math.sqrt(Math.sqrt(w < cap2 ? w : cap2));
+  }
+}
+
+/** r = clip(r * inv[band], +-3) * weight over n chips from r[ro] (weights from wgt[0]). */
+function scaleAndWeight(r: Float32Array, ro: number, wgt: Float64Array, n: number, K: number, inv: Float64Array): void {
+  for (let j = 0; j < n; j++) {
+    const o = ro + j * K;
+    const wo = j * K;
     for (let k = 0; k < K; k++) {
       const v = r[o + k]! * inv[k]!;
       if (v === 0) continue;
       const x = v > 3 ? 3 : v < -3 ? -3 : v;
-      r[o + k] = x * Math.sqrt(Math.sqrt(Math.min(cap2, peak / (linE[q + k]! * invBw[k]!))));
+      r[o + k] = x * wgt[wo + k]!;
     }
   }
-  if (layer === 'leg') {
-    for (const k of profile.payloadBands) for (let m = mLo; m < mHi; m++) r[m * K + k] = 0;
-  }
-  return { r, chips: M, bands: K };
 }
 
 /**
