@@ -5,7 +5,10 @@
  * down to `minWindowSec`, so spliced pieces get windows of their own):
  *  1. Hypotheses (rate, freqScale, phase): a time-scale grid over the replay-speed range (bands
  *     scaled with it) and the tempo range (bands fixed), step 1.5 chips over the window, and
- *     two chip phases. Tile features are computed once per hypothesis for the whole clip.
+ *     two chip phases (four for clips up to 16 s). Tile features come from frame-grid features
+ *     (one per 1% frequency scale, a tile at every 8 ms frame; features.ts featureGrid), each
+ *     chip read at its nearest frame; the fine grid around promising points (refine) and the
+ *     reported segments use features computed exactly for their hypothesis.
  *  2. Sync: fold the window's features modulo P and circularly correlate with each candidate's
  *     sync pattern (FFT of size P over the fold), giving n0 mod P. Top 2 (hypothesis, shift) kept.
  *  3. Timecode: at those, per-block sums of the timecode tiles, correlated against the two
@@ -21,12 +24,12 @@
  * reported when p <= alpha (default 1e-6 family-wise per scan).
  */
 import { ComplexFft, RealFft } from '../dsp/fft.js';
-import { analyzeClip, correlateTiles, tileFeatures } from './features.js';
-import type { BandAnalysis, Hypothesis, TileFeatures } from './features.js';
+import { analyzeClip, chipCount, correlateTiles, featureGrid, gatherFeatures, gridRows, tileFeatures } from './features.js';
+import type { BandAnalysis, FeatureGrid, Hypothesis, TileFeatures } from './features.js';
 import type { MarkKey } from './keys.js';
 import { LegPattern, PROFILE_V1, isSyncTile, patternCycleSec } from './pattern.js';
 import type { MarkProfile } from './pattern.js';
-import { correctedPValue } from './stats.js';
+import { correctedPValue, zForCorrectedP } from './stats.js';
 import { timecodeConfidence } from './timecode.js';
 
 export interface DetectOptions {
@@ -108,6 +111,8 @@ interface Window {
   hyps: HypRecord[];
   /** Time-scale step of the window's coarse grid. */
   step: number;
+  /** Coarse chip phases per time scale. */
+  phases: number;
 }
 
 interface Found {
@@ -192,7 +197,19 @@ function candidateTables(key: MarkKey, token: string, profile: MarkProfile): Can
 }
 
 /** Fine hypotheses per coarse one: 4 chip phases x 3 rates. */
-const REFINE = 12;
+/**
+ * Coarse chip phases (in chips). Odd eighths put every chip boundary on an STFT frame boundary at
+ * rate 1 (frame centres sit at 16 ms + 8 ms * f), so the frame-grid features are exact there.
+ * Clips up to SHORT_CLIP_SEC, whose statistics are the weakest and whose search is small, get four
+ * phases (alignment within +-4 ms; on the 144-clip A/B set +2% mean z over two phases), longer
+ * clips two (+-8 ms, what the fine grid of `refine` then recovers; four would double the coarse
+ * search, ~80x instead of ~120x realtime on 60 s).
+ */
+const COARSE_PHASES_SHORT: readonly number[] = [1 / 8, 3 / 8, 5 / 8, 7 / 8];
+const COARSE_PHASES_LONG: readonly number[] = [1 / 8, 5 / 8];
+const SHORT_CLIP_SEC = 16;
+/** The fine grid (refine): 8 chip phases (Tc/8) and 3 rates per coarse rate step. */
+const FINE_PER_RATE_STEP = 24;
 
 const DEFAULTS = {
   alpha: 1e-6,
@@ -238,28 +255,41 @@ export function detect(clip: MonoClip, opts: DetectOptions): DetectResult {
   });
   if (windows.length === 0 || cands.length === 0) return emptyResult();
 
+  // Every window counts its whole fine grid (phase steps Tc/8, rate steps of a third of the
+  // coarse step: FINE_PER_RATE_STEP / phases fine hypotheses per coarse one); the fine ones near a
+  // promising coarse point are evaluated (refine below).
   let hypTotal = 0;
-  for (const w of windows) hypTotal += w.hyps.length;
-  // Every coarse hypothesis stands for REFINE fine ones (phase steps Tc/8 instead of Tc/2, rate
-  // steps of a third); the fine ones near a promising coarse point are evaluated (refine below).
-  const hypotheses = cands.length * hypTotal * REFINE * P * RA * RB;
+  for (const w of windows) hypTotal += (w.hyps.length * FINE_PER_RATE_STEP) / w.phases;
+  const hypotheses = cands.length * hypTotal * P * RA * RB;
 
-  const featCache = new Map<string, TileFeatures>();
-  const features = function cachedFeatures(h: Hypothesis): TileFeatures {
-    const key = `${h.rate.toFixed(6)}|${h.freqScale.toFixed(6)}|${h.phaseSec.toFixed(6)}`;
-    let f = featCache.get(key);
-    if (!f) {
-      f = tileFeatures(analysis, h, profile);
-      featCache.set(key, f);
+  // Coarse hypotheses read their tiles from frame-grid features (one grid per frequency scale,
+  // see featureGrid): the coarse phases are frame-aligned, so at rate 1 the tiles are exactly the
+  // hypothesis's chips and elsewhere each chip is read at the nearest 8 ms frame. The fine grid
+  // (refine) and the segments' offsets use exact per-hypothesis features.
+  const grids = new Map<number, FeatureGrid>();
+  analysis.prepareScales(windows.flatMap((w) => w.hyps.map((h) => h.freqScale)));
+  const gridOf = (h: Hypothesis): FeatureGrid => {
+    const q = Math.round(h.freqScale * 100);
+    let g = grids.get(q);
+    if (!g) {
+      g = featureGrid(analysis, q / 100, profile);
+      grids.set(q, g);
     }
-    return f;
+    return g;
+  };
+  let gatherBuf = new Float32Array(0);
+  /** Coarse features of a hypothesis over a window's chips (in a shared buffer: valid until the next call; 0 outside the window). */
+  const features = function gridFeatures(h: Hypothesis, w: { startSec: number; endSec: number }): TileFeatures {
+    const M = chipCount(analysis, h, profile);
+    if (gatherBuf.length < M * K) gatherBuf = new Float32Array(M * K);
+    return gatherFeatures(gridOf(h), h, profile, analysis, gatherBuf, chipRange(w, h, Tc, M));
   };
 
   // Fine hypotheses are only needed over one window: features of that range, cached per window.
   const winCache = new Map<string, TileFeatures>();
   const windowFeatures = function cachedWindowFeatures(h: Hypothesis, w: Window): TileFeatures {
     const key = `${w.startSec}|${w.endSec}|${h.rate.toFixed(6)}|${h.freqScale.toFixed(6)}|${h.phaseSec.toFixed(6)}`;
-    let f = winCache.get(key) ?? featCache.get(`${h.rate.toFixed(6)}|${h.freqScale.toFixed(6)}|${h.phaseSec.toFixed(6)}`);
+    let f = winCache.get(key);
     if (!f) {
       f = tileFeatures(analysis, h, profile, [w.startSec, w.endSec]);
       winCache.set(key, f);
@@ -273,8 +303,15 @@ export function detect(clip: MonoClip, opts: DetectOptions): DetectResult {
   const SYNC_GATE = 3.5;
   const FULL_DECOYS = 16;
   const SUBLEVEL_GATE = 6.5;
-  const REFINE_GATE = 6;
-  const REFINE_CEILING = 12;
+  // Refinement gate, relative to the statistic a detection needs at null scale 1 (zNeed; the
+  // estimated scale is >= 1, so the real need is never lower). Measured on the 144-clip A/B set
+  // (benchmarks/work/ab5-run.ts, hits refined to z > 8): the fine grid raised a hit's z by at most
+  // 30% from two coarse phases (median 3.8%, 99th percentile 24%) and 12.5% from four, so windows
+  // below zNeed / 1.3 cannot become detections and are not refined; above 1.4 zNeed refinement
+  // changes no decision (refineSegment still refines the offsets of what is reported).
+  const zNeed = zForCorrectedP(alpha, hypotheses);
+  const REFINE_GATE = zNeed / 1.3;
+  const REFINE_CEILING = 1.4 * zNeed;
 
   const cfft = new ComplexFft(P);
   // Fold of a window (P x K, row u = chip mod P) and its spectrum per band (bin-major, b * K + k).
@@ -324,25 +361,29 @@ export function detect(clip: MonoClip, opts: DetectOptions): DetectResult {
   /** Sum a window's features modulo P into fold, chip by chip (chip m in row m mod P). */
   function foldDirect(f: TileFeatures, ma: number, mb: number): void {
     acc.fill(0);
-    accumulateFold(f.r, ma, mb);
+    accumulateFold(f.r, undefined, ma, mb);
     fold.set(acc);
   }
 
-  /** Add chips [from, to) of features r into acc (chip m in row m mod P). */
-  function accumulateFold(r: Float32Array, from: number, to: number): void {
+  /** Add chips [from, to) of features r into acc (chip m in fold row m mod P; its features in row rowsOf[m] of r, or row m; row -1: none). */
+  function accumulateFold(r: Float32Array, rowsOf: Int32Array | undefined, from: number, to: number): void {
     const a = acc;
     const K4 = K & ~3;
     let u = from % P;
-    for (let m = from, row = from * K; m < to; m++, row += K) {
-      const o = u * K;
-      let k = 0;
-      for (; k < K4; k += 4) {
-        a[o + k]! += r[row + k]!;
-        a[o + k + 1]! += r[row + k + 1]!;
-        a[o + k + 2]! += r[row + k + 2]!;
-        a[o + k + 3]! += r[row + k + 3]!;
+    for (let m = from; m < to; m++) {
+      const src = rowsOf ? rowsOf[m]! : m;
+      if (src >= 0) {
+        const row = src * K;
+        const o = u * K;
+        let k = 0;
+        for (; k < K4; k += 4) {
+          a[o + k]! += r[row + k]!;
+          a[o + k + 1]! += r[row + k + 1]!;
+          a[o + k + 2]! += r[row + k + 2]!;
+          a[o + k + 3]! += r[row + k + 3]!;
+        }
+        for (; k < K; k++) a[o + k]! += r[row + k]!;
       }
-      for (; k < K; k++) a[o + k]! += r[row + k]!;
       if (++u === P) u = 0;
     }
   }
@@ -515,11 +556,13 @@ export function detect(clip: MonoClip, opts: DetectOptions): DetectResult {
     if (snaps.length < 2 * nW * P * K) snaps = new Float64Array(2 * nW * P * K);
     for (let hi = 0; hi < hyps.length && nA > 0; hi++) {
       const hyp = hyps[hi]!;
-      const f = features(hyp);
+      const grid = gridOf(hyp);
+      const chips = chipCount(analysis, hyp, profile);
+      const rowsOf = gridRows(grid, hyp, profile, chips);
       // The level's windows under this hypothesis, and their boundaries sorted (unique).
       let nb = 0;
       for (let a = 0; a < nW; a++) {
-        const [ma, mb] = chipRange(windows[w0 + a]!, hyp, Tc, f.chips);
+        const [ma, mb] = chipRange(windows[w0 + a]!, hyp, Tc, chips);
         wa[a] = ma;
         wb[a] = mb;
         if (mb - ma >= P) {
@@ -535,7 +578,7 @@ export function detect(clip: MonoClip, opts: DetectOptions): DetectResult {
       snaps.fill(0, 0, P * K);
       acc.fill(0);
       for (let i = 1; i < nu; i++) {
-        accumulateFold(f.r, bnd[i - 1]!, bnd[i]!);
+        accumulateFold(grid.r, rowsOf, bnd[i - 1]!, bnd[i]!);
         snaps.set(acc, i * P * K);
       }
       // Per window: fold (difference of two snapshots), spectrum, all candidates' correlations.
@@ -602,7 +645,7 @@ export function detect(clip: MonoClip, opts: DetectOptions): DetectResult {
           // timecode layer were far stronger than the sync layer, which carries equal power.
           if (!(topZ[wo + ci * TOP + t]! >= SYNC_GATE)) continue;
           const hyp = hyps[topH[wo + ci * TOP + t]!]!;
-          const r = fullScore(cands[ci]!, features(hyp), w, hyp, topS[wo + ci * TOP + t]!);
+          const r = fullScore(cands[ci]!, features(hyp, w), w, hyp, topS[wo + ci * TOP + t]!);
           if (!r) continue;
           const cur = best[ci]![wi];
           if (!cur || r.z > cur.z) best[ci]![wi] = { z: r.z, hyp, n0: r.n0, window: wi };
@@ -622,7 +665,7 @@ export function detect(clip: MonoClip, opts: DetectOptions): DetectResult {
       // block) for the first few decoys.
       if (level !== 0) continue;
       const hd = hyps[bestHypForDecoys[a]!]!;
-      const f = features(hd);
+      const f = features(hd, w);
       const [ma, mb] = chipRange(w, hd, Tc, f.chips);
       if (mb - ma >= P) {
         foldDirect(f, ma, mb);
@@ -690,9 +733,10 @@ export function detect(clip: MonoClip, opts: DetectOptions): DetectResult {
   return { legs, scores, durationSec: D, nullScale, hypotheses, alpha };
 
   /**
-   * Local search on the fine grid around a coarse hit: session offset (at the window centre) in
-   * steps of Tc/8 within +-Tc/4 (the coarse phases are Tc/2 apart), rate in steps of a third of
-   * the coarse step. Measured on 5 s clips: a 4 ms misalignment costs ~7% of z, 8 ms ~25%.
+   * Local search on the fine grid around a coarse hit, on exact features: session offset (at the
+   * window centre) in steps of Tc/8 within +-Tc/4 (the coarse phases are Tc/2 or Tc/4 apart), rate
+   * in steps of a third of the coarse step. Measured on 5 s clips: a 4 ms misalignment costs ~7% of
+   * z, 8 ms ~25%.
    */
   function refine(t: CandidateTables, w: Window, x: Found): Found {
     const mid = 0.5 * (w.startSec + w.endSec);
@@ -888,17 +932,18 @@ function makeWindows(D: number, minWin: number, maxWin: number, Tc: number, spee
   // Time-scale step: 1.5 chips of drift across a window. Each level halves the window and doubles
   // the step, so the grids nest and every level reuses the first level's features.
   const step0 = (1.5 * Tc) / len0;
+  const phases = D <= SHORT_CLIP_SEC ? COARSE_PHASES_SHORT : COARSE_PHASES_LONG;
   let len = len0;
   for (let level = 0; ; level++) {
     const hop = len === D ? len : len / 2;
-    const hyps = hypothesisGrid(step0 * 2 ** level, Tc, speedRange, tempoRange);
+    const hyps = hypothesisGrid(step0 * 2 ** level, Tc, speedRange, tempoRange, phases.map((x) => x * Tc));
     for (let a = 0; a + len <= D + 1e-9; a += hop) {
-      out.push({ startSec: a, endSec: Math.min(D, a + len), level, hyps, step: step0 * 2 ** level });
+      out.push({ startSec: a, endSec: Math.min(D, a + len), level, hyps, step: step0 * 2 ** level, phases: phases.length });
       if (hop === len && a + len >= D) break;
     }
     // A last window flush with the end, so the tail is covered at this level.
     const last = out[out.length - 1]!;
-    if (last.endSec < D - 0.25 * len) out.push({ startSec: D - len, endSec: D, level, hyps, step: step0 * 2 ** level });
+    if (last.endSec < D - 0.25 * len) out.push({ startSec: D - len, endSec: D, level, hyps, step: step0 * 2 ** level, phases: phases.length });
     const next = len / 2;
     if (next < minWin) break;
     len = next;
@@ -906,8 +951,8 @@ function makeWindows(D: number, minWin: number, maxWin: number, Tc: number, spee
   return out;
 }
 
-/** Time-scale grid 1 + i * step over the speed and tempo ranges, two chip phases each (also used by the payload decoder). */
-export function hypothesisGrid(step: number, Tc: number, speedRange: readonly [number, number], tempoRange: readonly [number, number]): HypRecord[] {
+/** Time-scale grid 1 + i * step over the speed and tempo ranges, two chip phases each by default (also used by the payload decoder). */
+export function hypothesisGrid(step: number, Tc: number, speedRange: readonly [number, number], tempoRange: readonly [number, number], phases: readonly number[] = [0, Tc / 2]): HypRecord[] {
   const lo = Math.min(speedRange[0], tempoRange[0]);
   const hi = Math.max(speedRange[1], tempoRange[1]);
   const out: HypRecord[] = [];
@@ -915,7 +960,7 @@ export function hypothesisGrid(step: number, Tc: number, speedRange: readonly [n
   const iHi = Math.floor((hi - 1) / step + 1e-9);
   for (let i = iLo; i <= iHi; i++) {
     const rate = 1 + i * step;
-    for (const phaseSec of [0, Tc / 2]) {
+    for (const phaseSec of phases) {
       const inSpeed = rate >= speedRange[0] - 1e-12 && rate <= speedRange[1] + 1e-12;
       const inTempo = rate >= tempoRange[0] - 1e-12 && rate <= tempoRange[1] + 1e-12;
       if (inSpeed) out.push({ rate, freqScale: rate, phaseSec, kind: 'speed' });

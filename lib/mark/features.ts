@@ -33,6 +33,8 @@ export interface BandAnalysis {
   readonly frames: number;
   /** Cumulative band energy over STFT frames, frame-major ((frames + 1) x bands), per frequency scale (cached at 1% steps). */
   bandCumulative(freqScale: number): Float64Array;
+  /** Compute the band energies of several frequency scales in one pass over the frames (then cached). */
+  prepareScales(freqScales: readonly number[]): void;
   /** Per-band activity thresholds for chip energies (computed once, at the nominal scale). */
   thresholds(): Float64Array;
 }
@@ -65,47 +67,75 @@ export function analyzeClip(samples: Float32Array, sampleRate: number, profile: 
     bandCumulative(freqScaleRaw: number): Float64Array {
       // Bands are >= 10% wide, so 1% steps in frequency scale lose little (<= 0.5% misplacement).
       const keyQ = Math.round(freqScaleRaw * 100);
-      const freqScale = keyQ / 100;
       const hit = cache.get(keyQ);
       if (hit) return hit;
-      const out = new Float64Array((frames + 1) * K);
-      // Per band, the bins overlapping it and their fractional weights, flattened (band k owns
-      // entries [start[k], start[k + 1])).
-      const idxList: number[] = [];
-      const wtsList: number[] = [];
-      const start = new Int32Array(K + 1);
-      for (let k = 0; k < K; k++) {
-        start[k] = idxList.length;
-        const lo = profile.bandEdgesHz[k]! * freqScale;
-        const hi = profile.bandEdgesHz[k + 1]! * freqScale;
-        // Fractional overlap of each bin [(i - 0.5), (i + 0.5)) * binHz with the band.
-        for (let i = Math.max(0, Math.floor(lo / binHz) - 1); i <= Math.min(bins - 1, Math.ceil(hi / binHz) + 1); i++) {
-          const a = Math.max(lo, (i - 0.5) * binHz);
-          const b = Math.min(hi, (i + 0.5) * binHz);
-          if (b > a) {
-            idxList.push(i);
-            wtsList.push((b - a) / binHz);
+      this.prepareScales([freqScaleRaw]);
+      return cache.get(keyQ)!;
+    },
+    prepareScales(freqScalesRaw: readonly number[]): void {
+      const keys = [...new Set(freqScalesRaw.map((x) => Math.round(x * 100)))].filter((q) => !cache.has(q));
+      if (keys.length === 0) return;
+      const S = keys.length;
+      // Per scale and band: the first and last overlapping bins with their fractional weights
+      // (overlap of bin [(i - 0.5), (i + 0.5)) * binHz with the band); the bins between have
+      // weight 1 and are read as a difference of the frame's running sum over bins.
+      const first = new Int32Array(S * K).fill(-1);
+      const last = new Int32Array(S * K);
+      const wFirst = new Float64Array(S * K);
+      const wLast = new Float64Array(S * K);
+      let topBin = 0;
+      for (let si = 0; si < S; si++) {
+        const freqScale = keys[si]! / 100;
+        for (let k = 0; k < K; k++) {
+          const lo = profile.bandEdgesHz[k]! * freqScale;
+          const hi = profile.bandEdgesHz[k + 1]! * freqScale;
+          const o = si * K + k;
+          for (let i = Math.max(0, Math.floor(lo / binHz) - 1); i <= Math.min(bins - 1, Math.ceil(hi / binHz) + 1); i++) {
+            const a = Math.max(lo, (i - 0.5) * binHz);
+            const b = Math.min(hi, (i + 0.5) * binHz);
+            if (!(b > a)) continue;
+            const w = (b - a) / binHz;
+            if (first[o]! < 0) {
+              first[o] = i;
+              wFirst[o] = w;
+            } else {
+              if (last[o]! > first[o]! && Math.abs(wLast[o]! - 1) > 1e-12) throw new Error('bandCumulative: interior bin weight is not 1');
+              last[o] = i;
+              wLast[o] = w;
+            }
+            topBin = Math.max(topBin, i);
           }
+          if (last[o]! <= first[o]!) (last[o] = first[o]!), (wLast[o] = 0);
         }
       }
-      start[K] = idxList.length;
-      const wts = Float64Array.from(wtsList);
-      // A band's bins are consecutive: entry j of band k is bin shift[k] + j.
-      const shift = new Int32Array(K);
-      for (let k = 0; k < K; k++) shift[k] = start[k]! < start[k + 1]! ? idxList[start[k]!]! - start[k]! : 0;
-      // Frame-major so each spectrogram row is read once (same summation order as band-major).
+      const outs = keys.map(() => new Float64Array((frames + 1) * K));
+      // One pass over the frames for every scale: the running sum over the frame's bins (entry i =
+      // sum of bins < i) is built once per frame.
+      const bc = new Float64Array(topBin + 2);
       for (let f = 0; f < frames; f++) {
         const row = f * bins;
         const o = f * K;
-        for (let k = 0; k < K; k++) {
-          let e = 0;
-          const p = row + shift[k]!;
-          for (let j = start[k]!, je = start[k + 1]!; j < je; j++) e += power[p + j]! * wts[j]!;
-          out[o + K + k] = out[o + k]! + e;
+        let run = 0;
+        for (let i = 0; i <= topBin; i++) {
+          run += power[row + i]!;
+          bc[i + 1] = run;
+        }
+        for (let si = 0; si < S; si++) {
+          const out = outs[si]!;
+          const so = si * K;
+          for (let k = 0; k < K; k++) {
+            const i0 = first[so + k]!;
+            let e = 0;
+            if (i0 >= 0) {
+              const i1 = last[so + k]!;
+              e = wFirst[so + k]! * power[row + i0]!;
+              if (i1 > i0) e += bc[i1]! - bc[i0 + 1]! + wLast[so + k]! * power[row + i1]!;
+            }
+            out[o + K + k] = out[o + k]! + e;
+          }
         }
       }
-      cache.set(keyQ, out);
-      return out;
+      for (let si = 0; si < S; si++) cache.set(keys[si]!, outs[si]!);
     },
     thresholds(): Float64Array {
       if (thresholdCache) return thresholdCache;
@@ -350,4 +380,138 @@ export function correlateTiles(f: TileFeatures, sign: (n: number, k: number) => 
     }
   }
   return { c, q };
+}
+
+/**
+ * Tile features on the STFT frame grid: row i is the tile of the four frames [i, i + 4) (one chip,
+ * 32 ms, at nominal rate) starting at every frame, so chips of any time-scale hypothesis can be
+ * read as the nearest row instead of being recomputed (see gatherFeatures). Same detrending, floor,
+ * per-band scale, clip and weight as tileFeatures, with the time neighbours one chip away (rows
+ * i - 4 and i + 4), the masking memory chained chip by chip (row i - 4), and the per-band scale
+ * over the whole clip.
+ */
+export interface FeatureGrid {
+  /** Rows x bands, row-major; 0 for dropped tiles. */
+  readonly r: Float32Array;
+  readonly rows: number;
+  readonly bands: number;
+  readonly freqScale: number;
+}
+
+/** Frames per grid tile (32 ms chips at the 8 ms hop). */
+const GRID_SPAN = 4;
+
+export function featureGrid(analysis: BandAnalysis, freqScale: number, profile: MarkProfile, layer: 'leg' | 'payload' = 'leg'): FeatureGrid {
+  const K = profile.bands;
+  const span = GRID_SPAN;
+  if (Math.abs(profile.chipSec - (span * HOP) / ANALYSIS_RATE) > 1e-9) throw new Error('featureGrid: chip length is not four STFT hops');
+  const rows = Math.max(0, analysis.frames - span + 1);
+  const r = new Float32Array(rows * K);
+  const grid = { r, rows, bands: K, freqScale: Math.round(freqScale * 100) / 100 };
+  if (rows === 0) return grid;
+  const cums = analysis.bandCumulative(freqScale);
+  const thr = analysis.thresholds();
+  const invBw = new Float64Array(K);
+  for (let k = 0; k < K; k++) invBw[k] = 1 / (profile.bandEdgesHz[k + 1]! - profile.bandEdgesHz[k]!);
+  // Energies: log, per Hz and validity per tile (invalid tiles hold 0 in all three), in padded
+  // rows (W = K + 2 columns, band k at column k + 1; `span` empty rows before and after) so the
+  // neighbour sums need no edge cases.
+  const W = K + 2;
+  const pad = span * W;
+  const logE = new Float64Array((rows + 2 * span) * W);
+  const valid = new Float64Array((rows + 2 * span) * W);
+  const density = new Float64Array(rows * K);
+  const peak = new Float64Array(rows);
+  const decay = Math.exp(-profile.chipSec / MASK_RELEASE_SEC);
+  for (let i = 0; i < rows; i++) {
+    const a = i * K;
+    const b = (i + span) * K;
+    const e = pad + i * W + 1;
+    let p = i >= span ? peak[i - span]! * decay : 0;
+    for (let k = 0; k < K; k++) {
+      const v = cums[b + k]! - cums[a + k]!;
+      if (v > thr[k]!) {
+        valid[e + k] = 1;
+        logE[e + k] = Math.log(v);
+        const d = v * invBw[k]!;
+        density[a + k] = d;
+        if (d > p) p = d;
+      }
+    }
+    peak[i] = p;
+  }
+  const keep = new Uint8Array(K).fill(1);
+  if (layer === 'leg') for (const k of profile.payloadBands) keep[k] = 0;
+  const sumSq = new Float64Array(K);
+  const cnt = new Float64Array(K);
+  const wgt = new Float64Array(rows * K);
+  const cap2 = BOOST_CAP * BOOST_CAP;
+  const off = span * W;
+  for (let i = 0; i < rows; i++) {
+    const a = i * K;
+    const e = pad + i * W + 1;
+    const pk = peak[i]!;
+    for (let k = 0; k < K; k++) {
+      const x = e + k;
+      if (valid[x] === 0 || keep[k] === 0) continue;
+      // Time -1, time +1, band -1, band +1 (summed in the order of tileFeatures).
+      const c = valid[x - off]! + valid[x + off]! + valid[x - 1]! + valid[x + 1]!;
+      if (c < 3) continue;
+      const v = logE[x]! - (logE[x - off]! + logE[x + off]! + logE[x - 1]! + logE[x + 1]!) / c;
+      r[a + k] = v;
+      sumSq[k]! += v * v;
+      cnt[k]! += 1;
+      const w = pk / density[a + k]!;
+      wgt[a + k] = Math.sqrt(Math.sqrt(w < cap2 ? w : cap2));
+    }
+  }
+  const inv = new Float64Array(K);
+  for (let k = 0; k < K; k++) inv[k] = cnt[k]! > 0 && sumSq[k]! > 0 ? 1 / Math.sqrt(sumSq[k]! / cnt[k]!) : 0;
+  for (let i = 0; i < rows; i++) {
+    const a = i * K;
+    for (let k = 0; k < K; k++) {
+      const v = r[a + k]! * inv[k]!;
+      if (v === 0) continue;
+      r[a + k] = (v > 3 ? 3 : v < -3 ? -3 : v) * wgt[a + k]!;
+    }
+  }
+  return grid;
+}
+
+/**
+ * Grid row of each relative chip under a hypothesis (-1 where the chip's tile would leave the
+ * clip): the row whose four frames are centred on the chip (chip m spans cumulative frame
+ * positions [pos_m, pos_m + 4 / rate); see tileFeatures).
+ */
+export function gridRows(grid: FeatureGrid, hyp: Hypothesis, profile: MarkProfile, chips: number): Int32Array {
+  const out = new Int32Array(chips);
+  const Tc = profile.chipSec;
+  const half = (0.5 * GRID_SPAN) / hyp.rate - 0.5 * GRID_SPAN;
+  for (let m = 0; m < chips; m++) {
+    const t = (hyp.phaseSec + m * Tc) / hyp.rate;
+    const i = Math.round((t * ANALYSIS_RATE - FRAME / 2) / HOP + 0.5 + half);
+    out[m] = i >= 0 && i < grid.rows ? i : -1;
+  }
+  return out;
+}
+
+/**
+ * Tile features of a hypothesis read from a grid (chip m = grid row gridRows[m]); only chips
+ * [range[0], range[1]) when a range is given (the others are 0); into `out` when it is large enough.
+ */
+export function gatherFeatures(grid: FeatureGrid, hyp: Hypothesis, profile: MarkProfile, analysis: BandAnalysis, out?: Float32Array, range?: readonly [number, number], rowsOf?: Int32Array): TileFeatures {
+  const K = grid.bands;
+  const M = chipCount(analysis, hyp, profile);
+  const r = out && out.length >= M * K ? out.subarray(0, M * K) : new Float32Array(M * K);
+  const rows = rowsOf ?? gridRows(grid, hyp, profile, M);
+  const lo = Math.max(0, range?.[0] ?? 0);
+  const hi = Math.min(M, range?.[1] ?? M);
+  r.fill(0, 0, lo * K);
+  r.fill(0, Math.max(lo, hi) * K);
+  for (let m = lo; m < hi; m++) {
+    const i = rows[m]!;
+    if (i < 0) r.fill(0, m * K, (m + 1) * K);
+    else r.set(grid.r.subarray(i * K, (i + 1) * K), m * K);
+  }
+  return { r, chips: M, bands: K };
 }

@@ -30,3 +30,15 @@ export function normalTail(z: number): number {
 export function correctedPValue(z: number, sigma: number, hypotheses: number): number {
   return Math.min(1, hypotheses * normalTail(z / sigma));
 }
+
+/** The z (at null scale 1) whose corrected p-value is alpha: inverse of correctedPValue, by bisection. */
+export function zForCorrectedP(alpha: number, hypotheses: number): number {
+  let lo = 0;
+  let hi = 40;
+  for (let i = 0; i < 60; i++) {
+    const mid = 0.5 * (lo + hi);
+    if (correctedPValue(mid, 1, hypotheses) > alpha) lo = mid;
+    else hi = mid;
+  }
+  return hi;
+}
