@@ -24,7 +24,7 @@
  * reported when p <= alpha (default 1e-6 family-wise per scan).
  */
 import { ComplexFft, RealFft } from '../dsp/fft.js';
-import { analyzeClip, chipCount, correlateTiles, featureGrid, gatherFeatures, gridRows, tileFeatures } from './features.js';
+import { analyzeClip, chipCount, correlateTiles, featureGrids, gatherFeatures, gridRows, tileFeatures } from './features.js';
 import type { BandAnalysis, FeatureGrid, Hypothesis, TileFeatures } from './features.js';
 import type { MarkKey } from './keys.js';
 import { LegPattern, PROFILE_V1, isSyncTile, patternCycleSec } from './pattern.js';
@@ -266,17 +266,9 @@ export function detect(clip: MonoClip, opts: DetectOptions): DetectResult {
   // see featureGrid): the coarse phases are frame-aligned, so at rate 1 the tiles are exactly the
   // hypothesis's chips and elsewhere each chip is read at the nearest 8 ms frame. The fine grid
   // (refine) and the segments' offsets use exact per-hypothesis features.
-  const grids = new Map<number, FeatureGrid>();
   analysis.prepareScales(windows.flatMap((w) => w.hyps.map((h) => h.freqScale)));
-  const gridOf = (h: Hypothesis): FeatureGrid => {
-    const q = Math.round(h.freqScale * 100);
-    let g = grids.get(q);
-    if (!g) {
-      g = featureGrid(analysis, q / 100, profile);
-      grids.set(q, g);
-    }
-    return g;
-  };
+  const grids = featureGrids(analysis, profile);
+  const gridOf = (h: Hypothesis): FeatureGrid => grids(h.freqScale);
   let gatherBuf = new Float32Array(0);
   /** Coarse features of a hypothesis over a window's chips (in a shared buffer: valid until the next call; 0 outside the window). */
   const features = function gridFeatures(h: Hypothesis, w: { startSec: number; endSec: number }): TileFeatures {

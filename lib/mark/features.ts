@@ -478,6 +478,20 @@ export function featureGrid(analysis: BandAnalysis, freqScale: number, profile: 
   return grid;
 }
 
+/** Frame-grid features per frequency scale (1% steps, as bandCumulative), built on first use. */
+export function featureGrids(analysis: BandAnalysis, profile: MarkProfile, layer: 'leg' | 'payload' = 'leg'): (freqScale: number) => FeatureGrid {
+  const grids = new Map<number, FeatureGrid>();
+  return (freqScale) => {
+    const q = Math.round(freqScale * 100);
+    let g = grids.get(q);
+    if (!g) {
+      g = featureGrid(analysis, q / 100, profile, layer);
+      grids.set(q, g);
+    }
+    return g;
+  };
+}
+
 /**
  * Grid row of each relative chip under a hypothesis (-1 where the chip's tile would leave the
  * clip): the row whose four frames are centred on the chip (chip m spans cumulative frame

@@ -27,7 +27,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { hypothesisGrid } from './detect.js';
-import { analyzeClip, tileFeatures } from './features.js';
+import { analyzeClip, featureGrids, gatherFeatures } from './features.js';
 import { KeyStream } from './keys.js';
 import type { MarkKey } from './keys.js';
 import { PROFILE_V1 } from './pattern.js';
@@ -172,15 +172,18 @@ export function decodePayload(samples: Float32Array, sampleRate: number, key: Ma
   const D = analysis.durationSec;
   const speedRange = opts.speedRange ?? [0.95, 1.05];
   const tempoRange = opts.tempoRange ?? [0.97, 1.03];
-  // The detector's time-scale grid over the whole clip (1.5 chips of drift per step, two phases).
-  const hyps = hypothesisGrid((1.5 * Tc) / Math.max(D, 1), Tc, speedRange, tempoRange);
+  // The detector's time-scale grid over the whole clip (1.5 chips of drift per step), four chip
+  // phases aligned with the STFT frames; tiles read from frame-grid features (features.ts).
+  const hyps = hypothesisGrid((1.5 * Tc) / Math.max(D, 1), Tc, speedRange, tempoRange, [1, 3, 5, 7].map((x) => (x * Tc) / 8));
   const hypotheses = hyps.length * P;
   const none: PayloadResult = { payloadId: null, pilotZ: 0, pilotPValue: 1, crcOk: false, symbolMargins: [], speed: 1, hypotheses };
   if (D < P * Tc) return none;
   const fold = new Float64Array(Q);
   let best = { z: -Infinity, shift: 0, hyp: hyps[0]!, fold: new Float64Array(Q) };
+  analysis.prepareScales(hyps.map((h) => h.freqScale));
+  const gridOf = featureGrids(analysis, profile, 'payload');
   for (const hyp of hyps) {
-    const f = tileFeatures(analysis, hyp, profile, undefined, 'payload');
+    const f = gatherFeatures(gridOf(hyp.freqScale), hyp, profile, analysis);
     fold.fill(0);
     for (let m = 0; m < f.chips; m++) {
       const u = m % P;
