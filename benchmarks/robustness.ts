@@ -8,6 +8,10 @@
  *
  * Environment: TRIALS (meetings per condition, default 6), CLIPS (clips per meeting and length,
  * default 2), CONDITIONS (comma list of names), NEG_CLIPS (clips per negative kind, default 80).
+ * MUSTS=1 (`npm run bench:musts`): only the musts' cells (each condition at its must length, tap,
+ * L s of downlink speech), with many clips (defaults TRIALS 25, CLIPS 12: 300 per cell, the
+ * number at which 300/300 bounds the miss rate at 1%, one-sided 95%), no quality, speed or
+ * negatives; writes benchmarks/results/robustness-musts.md.
  */
 import { applyChain, randomStream } from '../lib/channel/index.js';
 import { detect, embedAudio, generateKey, keyFromBytes } from '../lib/mark/index.js';
@@ -15,8 +19,9 @@ import type { DetectResult, MarkKey } from '../lib/mark/index.js';
 import { markdownTable, provenance, writeResult } from './lib.js';
 import { RATE, VOICES, benchMeeting, loadVoices, tokenFor } from './meeting.js';
 
-const TRIALS = Number(process.env['TRIALS'] ?? 6);
-const CLIPS = Number(process.env['CLIPS'] ?? 2);
+const MUSTS = process.env['MUSTS'] === '1';
+const TRIALS = Number(process.env['TRIALS'] ?? (MUSTS ? 25 : 6));
+const CLIPS = Number(process.env['CLIPS'] ?? (MUSTS ? 12 : 2));
 const NEG_CLIPS = Number(process.env['NEG_CLIPS'] ?? 80);
 const LENGTHS = [3, 5, 10, 30];
 const MEETING_SEC = 80;
@@ -86,12 +91,131 @@ function frameSnrs(x: Float32Array, y: Float32Array): { overall: number; segment
   return { overall: 10 * Math.log10(s / n), segmental: seg, worst1: quantile(snrs, 0.01) };
 }
 
+/** Scan clip [start, end) s of a tap among the meeting's legs (leg 0 tapped) and record the outcome in a cell. */
+function scoreClip(cell: Cell, key: MarkKey, tap: Float32Array, tapRate: number, start: number, end: number, tokens: string[], offset0: number, timeFactor: number): void {
+  const clip = tap.subarray(Math.round(start * tapRate), Math.round(end * tapRate));
+  const r: DetectResult = detect({ samples: clip, sampleRate: tapRate }, { key, candidates: tokens, alpha: ALPHA });
+  cell.trials++;
+  cell.clipSec.push(end - start);
+  const right = r.legs.find((l) => l.token === tokens[0]);
+  cell.zs.push(r.scores.find((s) => s.token === tokens[0])!.score / r.nullScale);
+  if (right) {
+    cell.hits++;
+    for (const s of right.segments) {
+      const expected = offset0 + timeFactor * (start + s.startSec);
+      cell.offsetErrMs.push(1000 * (s.sessionOffsetSec - expected));
+      cell.offsetConf.push(s.timecodeConfidence);
+    }
+  }
+  cell.falseLegs += r.legs.filter((l) => l.token !== tokens[0]).length;
+}
+
+/** Offset accuracy over cells: counts within +-20 ms, overall and by timecode confidence. */
+function offsetSummary(cells: Iterable<Cell>): string[] {
+  const list = [...cells];
+  const allErr = list.flatMap((c) => c.offsetErrMs);
+  const allConf = list.flatMap((c) => c.offsetConf);
+  const within = allErr.filter((e) => Math.abs(e) <= 20).length;
+  const sure = allErr.map((e, i) => [Math.abs(e) <= 20, allConf[i]! >= 0.99] as const);
+  const sureN = sure.filter(([, c]) => c).length;
+  const sureOk = sure.filter(([ok, c]) => ok && c).length;
+  const unsureOk = sure.filter(([ok, c]) => ok && !c).length;
+  return [
+    `Detected segments: ${allErr.length}; within +-20 ms: ${within} (${((100 * within) / Math.max(1, allErr.length)).toFixed(1)}%);`,
+    `median |error| ${quantile(allErr.map(Math.abs), 0.5).toFixed(1)} ms, 99th percentile ${quantile(allErr.map(Math.abs), 0.99).toFixed(1)} ms.`,
+    `Timecode confidence >= 0.99 (reports state it per segment): ${sureN} segments, ${sureOk} within +-20 ms`,
+    `(${((100 * sureOk) / Math.max(1, sureN)).toFixed(1)}%); below 0.99: ${allErr.length - sureN} segments, ${unsureOk} of them within +-20 ms.`,
+    'Errors beyond +-20 ms are wrong timecode blocks (multiples of 1.024 s, usually hours).',
+  ];
+}
+
+/** One-sided 95% upper bound on a miss rate after `misses` in `n` trials (Clopper-Pearson, by bisection). */
+function missBound(misses: number, n: number): number {
+  if (n === 0) return 1;
+  // P(X <= misses | p) for X ~ Binomial(n, p).
+  const cdf = (p: number): number => {
+    let term = (1 - p) ** n;
+    let sum = term;
+    for (let k = 1; k <= misses; k++) {
+      term *= ((n - k + 1) / k) * (p / (1 - p));
+      sum += term;
+    }
+    return sum;
+  };
+  let lo = misses / n;
+  let hi = 1;
+  for (let i = 0; i < 60; i++) {
+    const mid = 0.5 * (lo + hi);
+    if (cdf(mid) > 0.05) lo = mid;
+    else hi = mid;
+  }
+  return hi;
+}
+
+/** MUSTS=1: many clips for each must cell only. */
+async function musts(key: MarkKey, voices: Map<string, Float32Array>, conditions: typeof CONDITIONS, started: number): Promise<void> {
+  const cells = new Map<string, Cell>();
+  for (const cond of conditions) {
+    const L = cond.must!;
+    const cell = cellOf(cells, cond.name);
+    for (let trial = 0; trial < TRIALS; trial++) {
+      // Seeds apart from the main run's (1000 * (condition + 1) + trial).
+      const seed = 100000 + 1000 * (CONDITIONS.indexOf(cond) + 1) + trial;
+      const { sim, tokens, offsets, speechSpan } = await benchMeeting({ seed, stream: 'bench/robustness-musts', chain: cond.chain, key, voices, meetingSec: MEETING_SEC });
+      const tap = sim.tap!.channels[0]!;
+      const tapRate = sim.tap!.sampleRate;
+      const tapSec = tap.length / tapRate;
+      for (let c = 0; c < CLIPS; c++) {
+        const span = speechSpan(L);
+        if (!span) continue;
+        scoreClip(cell, key, tap, tapRate, span[0] / cond.timeFactor, Math.min(tapSec, span[1] / cond.timeFactor), tokens, offsets[0]!, cond.timeFactor);
+      }
+    }
+    console.log(`${cond.name} @ ${L} s: ${cell.hits}/${cell.trials} (min z ${quantile(cell.zs, 0).toFixed(1)})`);
+  }
+  const rows = conditions.map((cond) => {
+    const c = cells.get(cond.name)!;
+    return [
+      cond.name,
+      `${cond.must} s`,
+      `${c.hits}/${c.trials}`,
+      `${((100 * c.hits) / Math.max(1, c.trials)).toFixed(1)}%`,
+      `${(100 * missBound(c.trials - c.hits, c.trials)).toFixed(1)}%`,
+      `${quantile(c.zs, 0.5).toFixed(1)} / ${quantile(c.zs, 0.01).toFixed(1)} / ${quantile(c.zs, 0).toFixed(1)}`,
+      quantile(c.clipSec, 0.5).toFixed(1),
+      c.falseLegs,
+    ];
+  });
+  const md = [
+    "# Per-leg mark: the musts' cells with many clips (issue 3)",
+    '',
+    provenance(),
+    '',
+    `Right-leg detection among 64 registered legs (p <= ${ALPHA} family-wise), each condition at its must length only.`,
+    `Per condition ${TRIALS} simulated 4-party meetings (${MEETING_SEC} s, fixture voices, uplinks through Opus 32k; seeds apart from`,
+    `the main robustness run), ${CLIPS} clips per meeting: tap = leg 0's marked downlink + its own voice at 0 dB through`,
+    'the chain; a clip starts at a random place and holds L s of downlink speech (clips of one meeting can overlap,',
+    'so they are not fully independent). Miss-rate bound: one-sided 95% Clopper-Pearson upper bound (the must asks',
+    'for >= 99% detection; a bound <= 1% needs >= 299 clips without a miss).',
+    '',
+    markdownTable(['condition', 'L', 'detected', 'rate', 'miss rate <= (95%)', 'z median / 1% / min', 'median clip s', 'false legs'], rows),
+    '',
+    '## Session offset (these clips)',
+    '',
+    ...offsetSummary(cells.values()),
+    '',
+    `Benchmark wall time ${((performance.now() - started) / 1000).toFixed(0)} s.`,
+  ].join('\n');
+  console.log(`wrote ${writeResult('robustness-musts.md', md)}`);
+}
+
 async function main(): Promise<void> {
   const started = performance.now();
   const key = keyFromBytes(new Uint8Array(32).fill(7));
   const voices = await loadVoices();
   const wanted = process.env['CONDITIONS']?.split(',').map((s) => s.trim());
-  const conditions = wanted ? CONDITIONS.filter((c) => wanted.includes(c.name) || wanted.includes(c.chain)) : CONDITIONS;
+  const conditions = (wanted ? CONDITIONS.filter((c) => wanted.includes(c.name) || wanted.includes(c.chain)) : CONDITIONS).filter((c) => !MUSTS || c.must !== undefined);
+  if (MUSTS) return musts(key, voices, conditions, started);
 
   // Quality.
   const quality: (string | number)[][] = [];
@@ -153,23 +277,8 @@ async function main(): Promise<void> {
                 start = rnd.between(0, tapSec - L);
                 end = start + L;
               }
-              const clip = tap.subarray(Math.round(start * tapRate), Math.round(end * tapRate));
-              const r: DetectResult = detect({ samples: clip, sampleRate: tapRate }, { key, candidates: tokens, alpha: ALPHA });
+              scoreClip(cellOf(cells, `${sampling}|${variant}|${cond.name}|${L}`), key, tap, tapRate, start, end, tokens, offsets[0]!, cond.timeFactor);
               totalDetects++;
-              const cell = cellOf(cells, `${sampling}|${variant}|${cond.name}|${L}`);
-              cell.trials++;
-              cell.clipSec.push(end - start);
-              const right = r.legs.find((l) => l.token === tokens[0]);
-              cell.zs.push(r.scores.find((s) => s.token === tokens[0])!.score / r.nullScale);
-              if (right) {
-                cell.hits++;
-                for (const s of right.segments) {
-                  const expected = offsets[0]! + cond.timeFactor * (start + s.startSec);
-                  cell.offsetErrMs.push(1000 * (s.sessionOffsetSec - expected));
-                  cell.offsetConf.push(s.timecodeConfidence);
-                }
-              }
-              cell.falseLegs += r.legs.filter((l) => l.token !== tokens[0]).length;
             }
           }
         }
@@ -277,13 +386,6 @@ async function main(): Promise<void> {
     }
     return rows;
   };
-  const allErr = [...cells.values()].flatMap((c) => c.offsetErrMs);
-  const allConf = [...cells.values()].flatMap((c) => c.offsetConf);
-  const within = allErr.filter((e) => Math.abs(e) <= 20).length;
-  const sure = allErr.map((e, i) => [Math.abs(e) <= 20, allConf[i]! >= 0.99] as const);
-  const sureN = sure.filter(([, c]) => c).length;
-  const sureOk = sure.filter(([ok, c]) => ok && c).length;
-  const unsureOk = sure.filter(([ok, c]) => ok && !c).length;
   const calib = [1e-1, 1e-2, 1e-3, 1e-4, 1e-6].map((a) => [a.toExponential(0), neg.p.filter((p) => p <= a).length, (a * neg.p.length).toFixed(1)]);
   const md = [
     '# Robustness of the per-leg mark (issue 3)',
@@ -317,11 +419,7 @@ async function main(): Promise<void> {
     '',
     '## Session offset',
     '',
-    `Detected segments: ${allErr.length}; within +-20 ms: ${within} (${((100 * within) / Math.max(1, allErr.length)).toFixed(1)}%);`,
-    `median |error| ${quantile(allErr.map(Math.abs), 0.5).toFixed(1)} ms, 99th percentile ${quantile(allErr.map(Math.abs), 0.99).toFixed(1)} ms.`,
-    `Timecode confidence >= 0.99 (reports state it per segment): ${sureN} segments, ${sureOk} within +-20 ms`,
-    `(${((100 * sureOk) / Math.max(1, sureN)).toFixed(1)}%); below 0.99: ${allErr.length - sureN} segments, ${unsureOk} of them within +-20 ms.`,
-    'Errors beyond +-20 ms are wrong timecode blocks (multiples of 1.024 s, usually hours).',
+    ...offsetSummary(cells.values()),
     '',
     '## Negatives',
     '',
