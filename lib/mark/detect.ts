@@ -30,7 +30,8 @@ import type { MarkKey } from './keys.js';
 import { LegPattern, PROFILE_V1, isSyncTile, patternCycleSec } from './pattern.js';
 import type { MarkProfile } from './pattern.js';
 import { correctedPValue, zForCorrectedP } from './stats.js';
-import { timecodeConfidence } from './timecode.js';
+import { decodeTimecode, posterior, shiftPosterior } from './timecode.js';
+import type { TimecodeEvidence } from './timecode.js';
 
 export interface DetectOptions {
   key: MarkKey;
@@ -967,6 +968,7 @@ export function hypothesisGrid(step: number, Tc: number, speedRange: readonly [n
 function refineSegment(analysis: BandAnalysis, pattern: LegPattern, x: Found, w: Window, profile: MarkProfile, pValue: number, D: number): MarkSegment {
   const Tc = profile.chipSec;
   const K = profile.bands;
+  const P = profile.period;
   const cycle = patternCycleSec(profile);
   const hyp = x.hyp;
   // tau0: session time at clip time 0.
@@ -985,88 +987,246 @@ function refineSegment(analysis: BandAnalysis, pattern: LegPattern, x: Found, w:
   };
   const tauMid0 = tau0 + rate * mid;
   const rateStep = Math.min(0.002, (0.75 * Tc) / Math.max(1, w.endSec - w.startSec));
-  let bestRate = rate;
-  let bestZ = -Infinity;
+  // Rate steps i (rate + i rateStep): the nominal rate gets the full offset scan, the others only
+  // around the best offset so far (the offset at the window centre hardly depends on the rate).
+  // While the best rate is the outermost one tried, the search goes on outwards (a short window's
+  // coarse rate grid is wide); the rate is then interpolated between the best step's neighbours.
+  const tried = new Map<number, { z: number; tau: number }>();
   let bestTau = tauMid0;
-  for (const r of [rate, rate - rateStep, rate + rateStep]) {
-    const zs: number[] = [];
-    // The nominal rate gets the full offset scan; the neighbouring rates only around its best.
-    const centre = r === rate ? tauMid0 : bestTau;
-    const steps = r === rate ? [-4, -3, -2, -1, 0, 1, 2, 3, 4] : [-1, 0, 1];
-    for (const d of steps) zs.push(scoreAt(r, centre + (d * Tc) / 8));
+  const tryRate = (i: number): void => {
+    const r = rate + i * rateStep;
+    const centre = i === 0 ? tauMid0 : bestTau;
+    const steps = i === 0 ? [-4, -3, -2, -1, 0, 1, 2, 3, 4] : [-1, 0, 1];
+    const zs = steps.map((d) => scoreAt(r, centre + (d * Tc) / 8));
     let bi = 0;
-    for (let i = 1; i < zs.length; i++) if (zs[i]! > zs[bi]!) bi = i;
-    let frac = 0;
-    if (bi > 0 && bi < zs.length - 1) {
-      const a = zs[bi - 1]!;
-      const b = zs[bi]!;
-      const c = zs[bi + 1]!;
-      const den = a - 2 * b + c;
-      if (den < 0) frac = Math.max(-0.5, Math.min(0.5, (0.5 * (a - c)) / den));
-    }
-    if (zs[bi]! > bestZ) {
-      bestZ = zs[bi]!;
-      bestTau = centre + ((steps[bi]! + frac) * Tc) / 8;
-      bestRate = r;
-    }
+    for (let j = 1; j < zs.length; j++) if (zs[j]! > zs[bi]!) bi = j;
+    tried.set(i, { z: zs[bi]!, tau: centre + ((steps[bi]! + parabolicPeak(zs, bi)) * Tc) / 8 });
+  };
+  const bestStep = (): number => {
+    let bi = 0;
+    for (const [i, v] of tried) if (v.z > tried.get(bi)!.z) bi = i;
+    return bi;
+  };
+  tryRate(0);
+  tryRate(-1);
+  bestTau = tried.get(0)!.tau;
+  tryRate(1);
+  const MAX_RATE_STEPS = 5;
+  for (let bi = bestStep(); Math.abs(bi) < MAX_RATE_STEPS && !tried.has(bi + Math.sign(bi)); bi = bestStep()) {
+    bestTau = tried.get(bi)!.tau;
+    tryRate(bi + Math.sign(bi));
   }
-  rate = bestRate;
-  tau0 = bestTau - rate * mid;
+  const bi = bestStep();
+  let frac = 0;
+  if (tried.has(bi - 1) && tried.has(bi + 1)) frac = parabolicPeak([tried.get(bi - 1)!.z, tried.get(bi)!.z, tried.get(bi + 1)!.z], 1);
+  rate += (bi + frac) * rateStep;
+  tau0 = tried.get(bi)!.tau - rate * mid;
 
   // Boundaries: per-chip contributions along the clip at the refined alignment; the segment is
   // the maximum-sum run of (e_m - mu / 2), mu = mean contribution inside the window.
   const phase = (((-tau0 % Tc) + Tc) % Tc);
-  const n0 = Math.round((tau0 + phase) / Tc);
+  let n0 = Math.round((tau0 + phase) / Tc);
   const span = w.endSec - w.startSec;
   const f = tileFeatures(analysis, { rate, freqScale: hyp.kind === 'speed' ? rate : 1, phaseSec: phase }, profile, [w.startSec - span, w.endSec + span]);
-  const e = new Float64Array(f.chips);
-  let q = 0;
-  for (let m = 0; m < f.chips; m++) {
-    let c = 0;
-    for (let k = 0; k < K; k++) {
-      const v = f.r[m * K + k]!;
-      if (v !== 0) {
-        c += v * pattern.sign(n0 + m, k);
-        q += v * v;
-      }
-    }
-    e[m] = c;
-  }
   const [ma, mb] = chipRange(w, { rate, freqScale: 1, phaseSec: phase }, Tc, f.chips);
-  let mu = 0;
-  for (let m = ma; m < mb; m++) mu += e[m]!;
-  mu /= Math.max(1, mb - ma);
-  let startChip = ma;
-  let endChip = mb;
-  if (mu > 0) {
-    const spanChips = mb - ma;
-    const lo = Math.max(0, ma - spanChips);
-    const hi = Math.min(f.chips, mb + spanChips);
-    let bestSum = -Infinity;
-    let cur = 0;
-    let curStart = lo;
-    for (let m = lo; m < hi; m++) {
-      const v = e[m]! - mu / 2;
-      if (cur <= 0) {
-        cur = v;
-        curStart = m;
-      } else cur += v;
-      if (cur > bestSum) {
-        bestSum = cur;
-        startChip = curStart;
-        endChip = m + 1;
+  const boundaries = (n0: number): [number, number] => {
+    const e = new Float64Array(f.chips);
+    for (let m = 0; m < f.chips; m++) {
+      let c = 0;
+      for (let k = 0; k < K; k++) {
+        const v = f.r[m * K + k]!;
+        if (v !== 0) c += v * pattern.sign(n0 + m, k);
+      }
+      e[m] = c;
+    }
+    let mu = 0;
+    for (let m = ma; m < mb; m++) mu += e[m]!;
+    mu /= Math.max(1, mb - ma);
+    let startChip = ma;
+    let endChip = mb;
+    if (mu > 0) {
+      const spanChips = mb - ma;
+      const lo = Math.max(0, ma - spanChips);
+      const hi = Math.min(f.chips, mb + spanChips);
+      let bestSum = -Infinity;
+      let cur = 0;
+      let curStart = lo;
+      for (let m = lo; m < hi; m++) {
+        const v = e[m]! - mu / 2;
+        if (cur <= 0) {
+          cur = v;
+          curStart = m;
+        } else cur += v;
+        if (cur > bestSum) {
+          bestSum = cur;
+          startChip = curStart;
+          endChip = m + 1;
+        }
       }
     }
+    return [startChip, endChip];
+  };
+  let [startChip, endChip] = boundaries(n0);
+  // Block: decoded again at the refined alignment over the whole analysed range, chips and bands
+  // weighted by the sync pilot (lib/mark/timecode.ts); the window's own decode (fullScore) read the
+  // window unweighted at the coarse alignment. A changed block moves the boundaries' timecode
+  // tiles, so they are recomputed.
+  const s = ((n0 % P) + P) % P;
+  const [lo, hi] = chipRange({ startSec: w.startSec - span, endSec: w.endSec + span }, { rate, freqScale: 1, phaseSec: phase }, Tc, f.chips);
+  const fp = profile.payloadBands.length > 0 ? tileFeatures(analysis, { rate, freqScale: hyp.kind === 'speed' ? rate : 1, phaseSec: phase }, profile, [w.startSec - span, w.endSec + span], 'payload') : undefined;
+  const dec = decodeTimecode(f, pattern, s, startChip, endChip, lo, hi, fp);
+  let evidence: TimecodeEvidence | undefined;
+  let timecodeConf = 0;
+  if (dec) {
+    const n1 = dec.block * P + s;
+    if (n1 !== n0) {
+      tau0 += (n1 - n0) * Tc;
+      n0 = n1;
+      [startChip, endChip] = boundaries(n0);
+    }
+    evidence = dec.evidence;
+    timecodeConf = dec.confidence;
   }
   const startSec = Math.max(0, (phase + startChip * Tc) / rate);
   const endSec = Math.min(D, (phase + endChip * Tc) / rate);
   const off = tau0 + rate * startSec;
-  const timecodeConf = timecodeConfidence(f, pattern, n0, startChip, endChip);
-  return { startSec, endSec, sessionOffsetSec: ((off % cycle) + cycle) % cycle, z: x.z, pValue, timecodeConfidence: timecodeConf };
+  const seg: MarkSegment = { startSec, endSec, sessionOffsetSec: ((off % cycle) + cycle) % cycle, z: x.z, pValue, timecodeConfidence: timecodeConf };
+  if (evidence) segmentTimecode.set(seg, { evidence, rate, profile, rangeSec: [Math.max(0, w.startSec - span), Math.min(D, w.endSec + span)] });
+  return seg;
 }
 
-/** Merge segments of one leg that touch and share a timeline. */
+/** Offset (in steps, within +-0.5) of the parabola's peak through zs[i - 1], zs[i], zs[i + 1]; 0 at an edge or without a peak. */
+function parabolicPeak(zs: readonly number[], i: number): number {
+  if (i <= 0 || i >= zs.length - 1) return 0;
+  const a = zs[i - 1]!;
+  const b = zs[i]!;
+  const c = zs[i + 1]!;
+  const den = a - 2 * b + c;
+  return den < 0 ? Math.max(-0.5, Math.min(0.5, (0.5 * (a - c)) / den)) : 0;
+}
+
+/** Timecode evidence and refined rate of each segment refineSegment made (read by mergeSegments). */
+const segmentTimecode = new WeakMap<MarkSegment, { evidence: TimecodeEvidence; rate: number; profile: MarkProfile; rangeSec: [number, number] }>();
+
+/**
+ * Timeline consistency between the segments of one leg (windows of one clip), before merging.
+ *
+ * Two segments share a timeline when the clip was not edited between them; then their sync
+ * alignments agree modulo the 1.024 s period and their blocks differ by a known D (from the clip
+ * time between them), so their timecode evidence adds up. Taking the segments strongest first,
+ * each joins the best agreeing timeline so far (or starts its own) by the Bayes factor of
+ * "same timeline" (S) against "an edit joins an independent part of the session" (E), with a
+ * uniform block prior over the cycle's N = R_A R_B blocks and even prior odds:
+ *   - sync: agreement within +-TOL of a multiple of the period is certain under S and has
+ *     probability 2 TOL / T under E (T = 1.024 s; TOL = 2 chips, beyond which a window's sync
+ *     correlation is gone, so two detections of one timeline cannot disagree by more), factor
+ *     T / (2 TOL) = 8;
+ *   - timecode: p(data | S) / p(data | E) = N sum_b pi_1(b) pi_2(b + D), pi_1 the timeline's
+ *     (combined) block posterior, pi_2 the segment's own.
+ *  log BF = log(T / 2 TOL) + log N + log sum_b pi_1(b) pi_2(b + D); S when log BF > 0.
+ * So a segment agreeing in sync stays on its own timeline only when its own evidence gives the
+ * timeline's block less than ~1 / (8 N) of the posterior mass the product rule expects, i.e. a
+ * confident decode of another block: a cut or insert still shows as its own offset whenever the
+ * evidence supports it (and always when the sync alignment disagrees). A joined segment takes the
+ * timeline's jointly decoded block (its own sub-period offset is kept), with confidence
+ * P(S) pi_joint(b) + P(E) pi_own(b). Segments without timecode evidence are left as they are.
+ * Each segment's evidence reads its window's whole analysed range (timecode.ts), and the ranges of
+ * neighbouring windows overlap: a joining segment's log-likelihoods are added in proportion to
+ * the part of its range the timeline has not read yet, so shared tiles are not counted twice.
+ */
+function reconcileTimelines(segs: MarkSegment[]): void {
+  const withTc = segs.filter((s) => segmentTimecode.has(s));
+  if (withTc.length < 2) return;
+  const profile = segmentTimecode.get(withTc[0]!)!.profile;
+  const Tb = profile.chipSec * profile.period;
+  const [RA, RB] = profile.blockPeriods;
+  const N = RA * RB;
+  const cycle = patternCycleSec(profile);
+  const TOL = 2 * profile.chipSec;
+  const logPrior = Math.log(Tb / (2 * TOL)) + Math.log(N);
+  interface Member {
+    seg: MarkSegment;
+    /** Block shift of this segment relative to the anchor's (true block = reported + delta + d). */
+    d: number;
+    pSame: number;
+    own: TimecodeEvidence;
+  }
+  interface Line {
+    anchor: MarkSegment;
+    rate: number;
+    ll: Float64Array;
+    members: Member[];
+    /** Clip ranges (s) whose tiles the timeline's evidence already holds, disjoint. */
+    covered: [number, number][];
+  }
+  const lines: Line[] = [];
+  for (const seg of withTc.sort((a, b) => b.z - a.z)) {
+    const { evidence, rate, rangeSec } = segmentTimecode.get(seg)!;
+    let best: { line: Line; d: number; logBf: number } | undefined;
+    for (const line of lines) {
+      // Both timelines' session times at this segment's centre.
+      const t = 0.5 * (seg.startSec + seg.endSec);
+      const tauLine = line.anchor.sessionOffsetSec + line.rate * (t - line.anchor.startSec);
+      const tauSeg = seg.sessionOffsetSec + rate * (t - seg.startSec);
+      let diff = (tauLine - tauSeg) % cycle;
+      if (diff > cycle / 2) diff -= cycle;
+      if (diff < -cycle / 2) diff += cycle;
+      const d = Math.round(diff / Tb);
+      if (Math.abs(diff - d * Tb) > TOL) continue;
+      const p1 = posterior(line.ll);
+      const p2 = posterior(evidence.ll);
+      let acc = 0;
+      for (let b = 0, b2 = (((d % N) + N) % N); b < N; b++) {
+        acc += p1[b]! * p2[b2]!;
+        if (++b2 === N) b2 = 0;
+      }
+      const logBf = logPrior + Math.log(Math.max(acc, 1e-300));
+      if (logBf > 0 && (!best || logBf > best.logBf)) best = { line, d, logBf };
+    }
+    if (!best) {
+      lines.push({ anchor: seg, rate, ll: Float64Array.from(evidence.ll), members: [{ seg, d: 0, pSame: 1, own: evidence }], covered: [rangeSec] });
+      continue;
+    }
+    const { line, d, logBf } = best;
+    const [ra, rb] = rangeSec;
+    let fresh = rb - ra;
+    for (const [ca, cb] of line.covered) fresh -= Math.max(0, Math.min(rb, cb) - Math.max(ra, ca));
+    const share = rb > ra ? Math.max(0, fresh) / (rb - ra) : 0;
+    for (let b = 0, b2 = (((d % N) + N) % N); b < N; b++) {
+      line.ll[b]! += share * evidence.ll[b2]!;
+      if (++b2 === N) b2 = 0;
+    }
+    line.covered = unionOf([...line.covered, rangeSec]);
+    line.members.push({ seg, d, pSame: 1 / (1 + Math.exp(-Math.min(700, logBf))), own: evidence });
+  }
+  for (const line of lines) {
+    if (line.members.length < 2) continue;
+    let delta = 0;
+    for (let b = 1; b < N; b++) if (line.ll[b]! > line.ll[delta]!) delta = b;
+    const pJoint = shiftPosterior({ ll: line.ll }, delta);
+    for (const m of line.members) {
+      const shift = (((delta + m.d) % N) + N) % N;
+      const off = m.seg.sessionOffsetSec + shift * Tb;
+      m.seg.sessionOffsetSec = ((off % cycle) + cycle) % cycle;
+      m.seg.timecodeConfidence = m.pSame * pJoint + (1 - m.pSame) * shiftPosterior(m.own, shift);
+    }
+  }
+}
+
+/** Union of intervals, as sorted disjoint intervals. */
+function unionOf(xs: [number, number][]): [number, number][] {
+  const out: [number, number][] = [];
+  for (const [a, b] of [...xs].sort((p, q) => p[0] - q[0])) {
+    const last = out[out.length - 1];
+    if (last && a <= last[1]) last[1] = Math.max(last[1], b);
+    else out.push([a, b]);
+  }
+  return out;
+}
+
+/** Merge segments of one leg that touch and share a timeline (after reconciling their timecode blocks). */
 function mergeSegments(segs: MarkSegment[], rate: number): MarkSegment[] {
+  reconcileTimelines(segs);
   const sorted = [...segs].sort((a, b) => a.startSec - b.startSec);
   const out: MarkSegment[] = [];
   for (const s of sorted) {
