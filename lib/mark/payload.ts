@@ -160,6 +160,34 @@ export interface PayloadResult {
  * time-scale hypothesis, find the pilot, then read the five symbols at the pilot's alignment.
  */
 export function decodePayload(samples: Float32Array, sampleRate: number, key: MarkKey, opts: PayloadOptions = {}): PayloadResult {
+  // Long clips are read in overlapping pieces (memory and time linear in the length; the
+  // whole-clip search grows with its square): each piece at pilotAlpha / pieces, the best piece
+  // reported (a valid id first), its pilot p-value multiplied by the number of pieces. A piece
+  // holds far more than the ~30 s a payload needs.
+  const D = samples.length / sampleRate;
+  if (!(D > PAYLOAD_LONG_SEC)) return decodePayloadSpan(samples, sampleRate, key, opts);
+  const starts: number[] = [];
+  for (let a = 0; a + PAYLOAD_PIECE_SEC < D; a += PAYLOAD_PIECE_SEC - PAYLOAD_OVERLAP_SEC) starts.push(a);
+  starts.push(Math.max(0, D - PAYLOAD_PIECE_SEC));
+  const n = starts.length;
+  const pilotAlpha = opts.pilotAlpha ?? 1e-4;
+  let best: PayloadResult | undefined;
+  let maxHyp = 0;
+  for (const a of starts) {
+    const from = Math.round(a * sampleRate);
+    const r = decodePayloadSpan(samples.subarray(from, Math.min(samples.length, from + Math.round(PAYLOAD_PIECE_SEC * sampleRate))), sampleRate, key, { ...opts, pilotAlpha: pilotAlpha / n });
+    maxHyp = Math.max(maxHyp, r.hypotheses);
+    const better = !best || (r.crcOk && !best.crcOk) || (r.crcOk === best.crcOk && r.pilotPValue < best.pilotPValue);
+    if (better) best = r;
+  }
+  return { ...best!, pilotPValue: Math.min(1, best!.pilotPValue * n), hypotheses: n * maxHyp };
+}
+
+const PAYLOAD_LONG_SEC = 160;
+const PAYLOAD_PIECE_SEC = 128;
+const PAYLOAD_OVERLAP_SEC = 32;
+
+function decodePayloadSpan(samples: Float32Array, sampleRate: number, key: MarkKey, opts: PayloadOptions = {}): PayloadResult {
   const layer = payloadLayer(key);
   const profile = layer.profile;
   const P = FRAME * profile.period;

@@ -35,4 +35,22 @@ t('reads the payload id blindly from 30 s; nothing from unmarked speech or anoth
   assert.is(decodePayload(y, rate, keyFromBytes(new Uint8Array(32).fill(9))).payloadId, null);
 });
 
+t('long clips are read in overlapping pieces: the marked piece is found and its p-value pays for the pieces', async () => {
+  // 200 s: pieces [0, 128) and [72, 200); only the last 50 s are marked (inside the second piece).
+  const a = await speech('allison-1');
+  const b = await speech('allison-2');
+  const x = new Float32Array(200 * rate);
+  x.set(a.subarray(0, Math.min(a.length, 150 * rate)));
+  const tail = embedAudio({ channels: [b.subarray(0, 50 * rate)], sampleRate: rate }, { key, token: 'leg-long', offsetSec: 5000 }).channels[0]!;
+  x.set(tail, 150 * rate);
+  const whole = decodePayload(x, rate, key);
+  const piece = decodePayload(x.subarray(72 * rate), rate, key, { pilotAlpha: 1e-4 / 2 });
+  assert.is(whole.payloadId, payloadId(key, 'leg-long'));
+  assert.is(piece.payloadId, whole.payloadId);
+  assert.is(whole.hypotheses, 2 * piece.hypotheses);
+  assert.ok(Math.abs(whole.pilotPValue - Math.min(1, 2 * piece.pilotPValue)) <= 1e-12 * Math.max(1e-300, whole.pilotPValue), `${whole.pilotPValue} vs 2 x ${piece.pilotPValue}`);
+  // The unmarked head alone yields nothing.
+  assert.is(decodePayload(x.subarray(0, 140 * rate), rate, key).payloadId, null);
+});
+
 t.run();
