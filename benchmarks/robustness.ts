@@ -24,6 +24,8 @@ const TRIALS = Number(process.env['TRIALS'] ?? (MUSTS ? 25 : 6));
 const CLIPS = Number(process.env['CLIPS'] ?? (MUSTS ? 12 : 2));
 const NEG_CLIPS = Number(process.env['NEG_CLIPS'] ?? 80);
 const LENGTHS = [3, 5, 10, 30];
+/** Negative clip lengths: the positive lengths and 60 s (longer than 32 s, so the detector's 64 s windows are tested on negatives too). */
+const NEG_LENGTHS = [3, 5, 10, 30, 60];
 const MEETING_SEC = 80;
 const ALPHA = 1e-6;
 
@@ -296,12 +298,23 @@ async function main(): Promise<void> {
   const negKinds: Record<string, number> = {};
   const negRnd = randomStream(99, 'bench/negatives');
   const otherKey: MarkKey = generateKey();
+  // Speech for negatives: voice i followed by the next voices, so every clip length fits.
+  const negSpeech = (i: number): Float32Array => {
+    const parts = [0, 1, 2].map((d) => voices.get(VOICES[(i + d) % VOICES.length]!)!);
+    const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      out.set(p, at);
+      at += p.length;
+    }
+    return out;
+  };
   const negSources: { kind: string; make: (i: number) => Promise<Float32Array> }[] = [
     {
       kind: 'unmarked speech',
       make: async (i) => {
-        const v = voices.get(VOICES[i % VOICES.length]!)!;
-        const L = LENGTHS[i % LENGTHS.length]!;
+        const v = negSpeech(i);
+        const L = NEG_LENGTHS[i % NEG_LENGTHS.length]!;
         const s = Math.floor(negRnd.between(0, v.length / RATE - L - 1) * RATE);
         return v.slice(s, s + L * RATE);
       },
@@ -309,8 +322,8 @@ async function main(): Promise<void> {
     {
       kind: 'marked with another key',
       make: async (i) => {
-        const v = voices.get(VOICES[(i + 3) % VOICES.length]!)!;
-        const L = LENGTHS[i % LENGTHS.length]!;
+        const v = negSpeech(i + 3);
+        const L = NEG_LENGTHS[i % NEG_LENGTHS.length]!;
         const s = Math.floor(negRnd.between(0, v.length / RATE - L - 1) * RATE);
         return embedAudio({ channels: [v.slice(s, s + L * RATE)], sampleRate: RATE }, { key: otherKey, token: tokenFor(5, i % 64) }).channels[0]!;
       },
@@ -318,7 +331,7 @@ async function main(): Promise<void> {
     {
       kind: 'noise (white/pink, AAC 64k)',
       make: async (i) => {
-        const L = LENGTHS[i % LENGTHS.length]!;
+        const L = NEG_LENGTHS[i % NEG_LENGTHS.length]!;
         const x = new Float32Array(L * RATE);
         let b = 0;
         for (let j = 0; j < x.length; j++) {
@@ -332,7 +345,7 @@ async function main(): Promise<void> {
     {
       kind: 'synthetic music (MP3 128k)',
       make: async (i) => {
-        const L = LENGTHS[i % LENGTHS.length]!;
+        const L = NEG_LENGTHS[i % NEG_LENGTHS.length]!;
         const x = new Float32Array(L * RATE);
         const beat = 0.3 + 0.4 * negRnd.uniform();
         for (let j = 0, n = 0; j < x.length; n++) {
@@ -423,7 +436,7 @@ async function main(): Promise<void> {
     '',
     '## Negatives',
     '',
-    `${neg.scans} scans x 64 candidates = ${neg.candidateTrials} candidate trials; false attributions: ${neg.falseAttributions}.`,
+    `${neg.scans} scans x 64 candidates = ${neg.candidateTrials} candidate trials; false attributions: ${neg.falseAttributions}. Clip lengths cycle through ${NEG_LENGTHS.join(', ')} s.`,
     '',
     markdownTable(['kind', 'scans', 'false attributions'], Object.entries(negKinds).map(([k, v]) => [k, NEG_CLIPS, v])),
     '',
