@@ -36,6 +36,23 @@ t('finds the right leg among 16 candidates and recovers its session offset (+-20
   for (const s of r.scores) if (s.token !== tokens[5]) assert.ok(s.pValue > 1e-3, `${s.token} p ${s.pValue}`);
 });
 
+const other: Float32Array = (await speech('allison-3')).subarray(0, 56 * rate);
+
+t('a clip up to 64 s is scored as one window: 56 s pools more z than its best 32 s window (at most sqrt(56 / 32))', async () => {
+  // A tap-like clip: the marked voice plus another talker's unmarked voice at twice its amplitude.
+  const y = Float32Array.from(await marked('allison-1', tokens[3]!, 9000, 20, 56), (v, i) => v + 2 * ((other[i] ?? 0) as number));
+  const r64 = detect({ samples: y, sampleRate: rate }, opts);
+  const r32 = detect({ samples: y, sampleRate: rate }, { ...opts, maxWindowSec: 32 });
+  assert.is(r64.legs[0]?.token, tokens[3]);
+  assert.is(r32.legs[0]?.token, tokens[3]);
+  const ratio = r64.legs[0]!.score / r32.legs[0]!.score;
+  // Equal scores if the whole clip were never one window; below sqrt(56 / 32) = 1.32 because the
+  // best 32 s window is the clip's strongest part.
+  assert.ok(ratio > 1.1 && ratio < 1.4, `z ratio ${ratio.toFixed(3)} (${r64.legs[0]!.score.toFixed(2)} / ${r32.legs[0]!.score.toFixed(2)})`);
+  assert.is(r64.legs[0]!.segments.length, 1);
+  assert.ok(r64.legs[0]!.segments[0]!.endSec - r64.legs[0]!.segments[0]!.startSec > 50);
+});
+
 t('a wrong key finds nothing', async () => {
   const clip = await marked('allison-1', tokens[5]!, 0, 30, 10);
   const r = detect({ samples: clip, sampleRate: rate }, { ...opts, key: keyFromBytes(new Uint8Array(32).map((_, i) => (i * 71 + 5) & 0xff)) });
