@@ -431,6 +431,11 @@ export interface FeatureGrid {
 /** Frames per grid tile (32 ms chips at the 8 ms hop). */
 const GRID_SPAN = 4;
 
+let gridLogE = new Float64Array(0);
+let gridValid = new Float64Array(0);
+let gridDensity = new Float64Array(0);
+let gridWeight = new Float64Array(0);
+
 export function featureGrid(analysis: BandAnalysis, freqScale: number, profile: MarkProfile, layer: 'leg' | 'payload' = 'leg'): FeatureGrid {
   const K = profile.bands;
   const span = GRID_SPAN;
@@ -447,12 +452,40 @@ export function featureGrid(analysis: BandAnalysis, freqScale: number, profile: 
   // rows (W = K + 2 columns, band k at column k + 1; `span` empty rows before and after) so the
   // neighbour sums need no edge cases.
   const W = K + 2;
+  // Scratch reused across grids and scans (grown on demand; detection is single-threaded).
+  const padded = (rows + 2 * span) * W;
+  if (gridLogE.length < padded) {
+    gridLogE = new Float64Array(padded);
+    gridValid = new Float64Array(padded);
+  }
+  if (gridDensity.length < rows * K) {
+    gridDensity = new Float64Array(rows * K);
+    gridWeight = new Float64Array(rows * K);
+  }
+  const logE = gridLogE;
+  const valid = gridValid;
+  logE.fill(0, 0, padded);
+  valid.fill(0, 0, padded);
+  // Read only where this grid wrote them (valid, kept tiles).
+  const density = gridDensity;
+  const peak = gridEnergies(cums, thr, invBw, logE, valid, density, rows, K, span, Math.exp(-profile.chipSec / MASK_RELEASE_SEC));
+  const keep = new Uint8Array(K).fill(1);
+  if (layer === 'leg') for (const k of profile.payloadBands) keep[k] = 0;
+  gridResiduals(r, logE, valid, density, gridWeight, peak, keep, rows, K, span);
+  centerBands(r, 0, rows, K);
+  return grid;
+}
+
+/**
+ * featureGrid, first pass: per grid row and band the log energy and validity (padded rows of
+ * K + 2 columns) and the energy per Hz; returns the masking peak per row. (Separate functions so
+ * V8 optimizes each loop with its own type feedback: one large function was re-optimized on
+ * stack and deoptimized again on every call.)
+ */
+function gridEnergies(cums: Float64Array, thr: Float64Array, invBw: Float64Array, logE: Float64Array, valid: Float64Array, density: Float64Array, rows: number, K: number, span: number, decay: number): Float64Array {
+  const W = K + 2;
   const pad = span * W;
-  const logE = new Float64Array((rows + 2 * span) * W);
-  const valid = new Float64Array((rows + 2 * span) * W);
-  const density = new Float64Array(rows * K);
   const peak = new Float64Array(rows);
-  const decay = Math.exp(-profile.chipSec / MASK_RELEASE_SEC);
   for (let i = 0; i < rows; i++) {
     const a = i * K;
     const b = (i + span) * K;
@@ -470,13 +503,17 @@ export function featureGrid(analysis: BandAnalysis, freqScale: number, profile: 
     }
     peak[i] = p;
   }
-  const keep = new Uint8Array(K).fill(1);
-  if (layer === 'leg') for (const k of profile.payloadBands) keep[k] = 0;
+  return peak;
+}
+
+/** featureGrid, second pass: residuals against the four neighbours, per-band RMS scaling, clipping and masking weights, into r. */
+function gridResiduals(r: Float32Array, logE: Float64Array, valid: Float64Array, density: Float64Array, wgt: Float64Array, peak: Float64Array, keep: Uint8Array, rows: number, K: number, span: number): void {
+  const W = K + 2;
+  const pad = span * W;
+  const off = span * W;
   const sumSq = new Float64Array(K);
   const cnt = new Float64Array(K);
-  const wgt = new Float64Array(rows * K);
   const cap2 = BOOST_CAP * BOOST_CAP;
-  const off = span * W;
   for (let i = 0; i < rows; i++) {
     const a = i * K;
     const e = pad + i * W + 1;
@@ -505,8 +542,6 @@ export function featureGrid(analysis: BandAnalysis, freqScale: number, profile: 
       r[a + k] = (v > 3 ? 3 : v < -3 ? -3 : v) * wgt[a + k]!;
     }
   }
-  centerBands(r, 0, rows, K);
-  return grid;
 }
 
 /** Frame-grid features per frequency scale (1% steps, as bandCumulative), built on first use. */
