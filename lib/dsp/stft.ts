@@ -18,6 +18,8 @@ export interface PowerSpectrogram {
 export interface StftOptions {
   frameSize: number;
   hopSamples: number;
+  /** Allocator for the (zeroed) power array; default a new Float32Array. */
+  alloc?: (n: number) => Float32Array;
 }
 
 /** Power spectrogram of a mono signal; only frames fully inside the signal are produced. */
@@ -27,7 +29,7 @@ export function powerSpectrogram(samples: Float32Array, sampleRate: number, opts
   const fft = new RealFft(frameSize);
   const bins = fft.bins;
   const frames = samples.length >= frameSize ? Math.floor((samples.length - frameSize) / hopSamples) + 1 : 0;
-  const power = new Float32Array(frames * bins);
+  const power = opts.alloc ? opts.alloc(frames * bins) : new Float32Array(frames * bins);
   const win = hann(frameSize);
   for (let f = 0; f < frames; f++) fft.windowedPower(samples, f * hopSamples, win, power, f * bins);
   return { power, frames, bins, frameSize, hopSamples, sampleRate };

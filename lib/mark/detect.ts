@@ -24,6 +24,7 @@
  * reported when p <= alpha (default 1e-6 family-wise per scan).
  */
 import { ComplexFft, RealFft } from '../dsp/fft.js';
+import { Arena } from './arena.js';
 import { analyzeClip, chipCount, correlateTiles, featureGrids, gatherFeatures, gridRows, tileFeatures } from './features.js';
 import type { BandAnalysis, FeatureGrid, Hypothesis, TileFeatures } from './features.js';
 import type { MarkKey } from './keys.js';
@@ -47,6 +48,8 @@ export interface DetectOptions {
   tempoRange?: readonly [number, number];
   minWindowSec?: number;
   maxWindowSec?: number;
+  /** Clips longer than 1.25 x this are scanned in pieces of this length (see detect). Default 256 s. */
+  pieceSec?: number;
   profile?: MarkProfile;
 }
 
@@ -91,7 +94,7 @@ export interface DetectResult {
   durationSec: number;
   /** Null scale estimated from decoys (>= 1). */
   nullScale: number;
-  /** Number of hypotheses the p-values are corrected for. */
+  /** Number of hypotheses the p-values are corrected for (clips scanned in pieces: pieces x the largest piece's count). */
   hypotheses: number;
   alpha: number;
 }
@@ -224,6 +227,7 @@ const DEFAULTS = {
   // meetings 1 and 14), at equal scan speed (fewer windows in all). 64 s stays far below the
   // 216 s over which the timecode tiles' signs are pairwise independent.
   maxWindowSec: 64,
+  pieceSec: 256,
 };
 
 /** Derived decoy tokens: valid patterns under the key that no registry ever issues. */
@@ -231,7 +235,63 @@ export function decoyToken(i: number): string {
   return `\u0000earmark-decoy/${i}`;
 }
 
+/**
+ * Scan a clip for the candidates' marks. Clips longer than 1.25 pieceSec (default 256 s) are
+ * scanned in pieces of pieceSec overlapping by the longest analysis window, so memory and time stay
+ * linear in the length (one pass over a 38-minute recording held ~1.5 GB of band energies and
+ * grids). Every window the detector would place in the whole clip lies wholly inside some piece, so
+ * no window's evidence is lost; the correction grows instead: each piece is tested at
+ * alpha / pieces and its p-values are multiplied by the number of pieces (Bonferroni over the
+ * pieces). A leg's segments from all pieces are merged where they touch on one timeline. The pieces'
+ * arrays come from one arena, reset between pieces (arena.ts).
+ */
 export function detect(clip: MonoClip, opts: DetectOptions): DetectResult {
+  const rate = clip.sampleRate;
+  const D = clip.samples.length / rate;
+  const overlap = opts.maxWindowSec ?? DEFAULTS.maxWindowSec;
+  const len = Math.max(opts.pieceSec ?? DEFAULTS.pieceSec, 2 * overlap);
+  if (!(D > 1.25 * len)) return detectSpan(clip, opts);
+  const alpha = opts.alpha ?? DEFAULTS.alpha;
+  const starts: number[] = [];
+  for (let a = 0; a + len < D; a += len - overlap) starts.push(a);
+  starts.push(D - len);
+  const n = starts.length;
+  const arena = new Arena();
+  const pieces = starts.map((a) => {
+    const from = Math.round(a * rate);
+    const r = detectSpan({ samples: clip.samples.subarray(from, Math.min(clip.samples.length, from + Math.round(len * rate))), sampleRate: rate }, { ...opts, alpha: alpha / n }, arena);
+    arena.reset();
+    return { a: from / rate, r };
+  });
+  const scale = (p: number): number => Math.min(1, p * n);
+  const scores: CandidateScore[] = opts.candidates.map((token) => {
+    let best: CandidateScore = { token, score: 0, pValue: 1 };
+    for (const { r } of pieces) {
+      const sc = r.scores.find((x) => x.token === token);
+      if (sc && (scale(sc.pValue) < best.pValue || (scale(sc.pValue) === best.pValue && sc.score > best.score))) best = { token, score: sc.score, pValue: scale(sc.pValue) };
+    }
+    return best;
+  });
+  const legs: DetectedLeg[] = [];
+  for (const token of new Set(pieces.flatMap(({ r }) => r.legs.map((l) => l.token)))) {
+    const found = pieces.flatMap(({ a, r }) => r.legs.filter((l) => l.token === token).map((l) => ({ a, l })));
+    const top = found.reduce((x, y) => (y.l.pValue < x.l.pValue || (y.l.pValue === x.l.pValue && y.l.score > x.l.score) ? y : x));
+    const segs = found.flatMap(({ a, l }) => l.segments.map((sg) => ({ ...sg, startSec: sg.startSec + a, endSec: sg.endSec + a, pValue: scale(sg.pValue) })));
+    legs.push({ token, pValue: scale(top.l.pValue), score: top.l.score, segments: mergeSegments(segs, top.l.speed), speed: top.l.speed, speedKind: top.l.speedKind });
+  }
+  legs.sort((a, b) => a.pValue - b.pValue || b.score - a.score);
+  return {
+    legs,
+    scores,
+    durationSec: D,
+    nullScale: Math.max(...pieces.map(({ r }) => r.nullScale)),
+    // Each piece's p-values are corrected for its own count times the number of pieces.
+    hypotheses: n * Math.max(...pieces.map(({ r }) => r.hypotheses)),
+    alpha,
+  };
+}
+
+function detectSpan(clip: MonoClip, opts: DetectOptions, arena?: Arena): DetectResult {
   const profile = opts.profile ?? PROFILE_V1;
   const alpha = opts.alpha ?? DEFAULTS.alpha;
   const nDecoys = opts.decoys ?? DEFAULTS.decoys;
@@ -244,7 +304,7 @@ export function detect(clip: MonoClip, opts: DetectOptions): DetectResult {
   const [RA, RB] = profile.blockPeriods;
   const Tc = profile.chipSec;
 
-  const analysis = analyzeClip(clip.samples, clip.sampleRate, profile);
+  const analysis = analyzeClip(clip.samples, clip.sampleRate, profile, arena);
   const D = analysis.durationSec;
   const bins = P / 2 + 1;
   const cands = opts.candidates.map((token) => candidateTables(opts.key, token, profile));
@@ -283,13 +343,26 @@ export function detect(clip: MonoClip, opts: DetectOptions): DetectResult {
     return gatherFeatures(gridOf(h), h, profile, analysis, gatherBuf, chipRange(w, h, Tc, M));
   };
 
-  // Fine hypotheses are only needed over one window: features of that range, cached per window.
+  // Fine hypotheses are only needed over one window: features of that range, cached while the
+  // refinement stays on one window (candidates refined on the same window share them). The cached
+  // arrays are reused for the next window's features: a long clip refines thousands of small
+  // windows, and fresh arrays piled up faster than V8 collected them.
   const winCache = new Map<string, TileFeatures>();
+  const winPool: Float32Array[] = [];
+  let winCacheWindow: Window | undefined;
   const windowFeatures = function cachedWindowFeatures(h: Hypothesis, w: Window): TileFeatures {
-    const key = `${w.startSec}|${w.endSec}|${h.rate.toFixed(6)}|${h.freqScale.toFixed(6)}|${h.phaseSec.toFixed(6)}`;
+    if (w !== winCacheWindow) {
+      for (const f of winCache.values()) winPool.push(f.r);
+      winCache.clear();
+      winCacheWindow = w;
+    }
+    const key = `${h.rate.toFixed(6)}|${h.freqScale.toFixed(6)}|${h.phaseSec.toFixed(6)}`;
     let f = winCache.get(key);
     if (!f) {
-      f = tileFeatures(analysis, h, profile, [w.startSec, w.endSec]);
+      const M = chipCount(analysis, h, profile);
+      let buf = winPool.pop();
+      if (buf && buf.length < M * K) buf = new Float32Array(Math.ceil(1.05 * M) * K);
+      f = tileFeatures(analysis, h, profile, [w.startSec, w.endSec], 'leg', buf ?? new Float32Array(Math.ceil(1.05 * M) * K));
       winCache.set(key, f);
     }
     return f;
@@ -902,7 +975,9 @@ export function detect(clip: MonoClip, opts: DetectOptions): DetectResult {
   }
 }
 
-// Scratch for the detector's timecode search (grown on demand; detection is single-threaded).
+// Scratch for the detector's timecode search and refineSegment's offset scan (grown on demand;
+// detection is single-threaded).
+let scoreBuf = new Float32Array(0);
 let blockSums0 = new Float64Array(0);
 let blockSums1 = new Float64Array(0);
 let nibbleSums = new Float64Array(0);
@@ -985,7 +1060,11 @@ function refineSegment(analysis: BandAnalysis, pattern: LegPattern, x: Found, w:
     const t0 = tauMid - r * mid;
     const phase = (((-t0 % Tc) + Tc) % Tc);
     const n0 = Math.round((t0 + phase) / Tc);
-    const f = tileFeatures(analysis, { rate: r, freqScale: hyp.kind === 'speed' ? r : 1, phaseSec: phase }, profile, [w.startSec, w.endSec]);
+    const h: Hypothesis = { rate: r, freqScale: hyp.kind === 'speed' ? r : 1, phaseSec: phase };
+    const M = chipCount(analysis, h, profile);
+    if (scoreBuf.length < M * K) scoreBuf = new Float32Array(Math.ceil(1.05 * M) * K);
+    // Features in a reused buffer: each is read once, right here.
+    const f = tileFeatures(analysis, h, profile, [w.startSec, w.endSec], 'leg', scoreBuf);
     const [ma, mb] = chipRange(w, { rate: r, freqScale: 1, phaseSec: phase }, Tc, f.chips);
     const { c, q } = correlateTiles(f, (n, k) => pattern.sign(n, k), n0, ma, mb);
     return q > 0 ? c / Math.sqrt(q) : 0;

@@ -20,6 +20,7 @@
  */
 import { powerSpectrogram } from '../dsp/stft.js';
 import { resample } from '../dsp/resample.js';
+import type { Arena } from './arena.js';
 import type { MarkProfile } from './pattern.js';
 
 export const ANALYSIS_RATE = 16000;
@@ -38,6 +39,8 @@ export interface BandAnalysis {
   prepareScales(freqScales: readonly number[]): void;
   /** Per-band activity thresholds for chip energies (computed once, at the nominal scale). */
   thresholds(): Float64Array;
+  /** Where this analysis and the grids and tile features built on it take their arrays (detect.ts, long clips); none: fresh arrays. */
+  readonly arena?: Arena;
 }
 
 export interface TileFeatures {
@@ -54,15 +57,16 @@ export interface Hypothesis {
 }
 
 /** Analyse a mono clip once; band energies for any frequency scale follow from it. */
-export function analyzeClip(samples: Float32Array, sampleRate: number, profile: MarkProfile): BandAnalysis {
+export function analyzeClip(samples: Float32Array, sampleRate: number, profile: MarkProfile, arena?: Arena): BandAnalysis {
   const x = sampleRate === ANALYSIS_RATE ? samples : resample(samples, sampleRate, ANALYSIS_RATE);
-  const spec = powerSpectrogram(x, ANALYSIS_RATE, { frameSize: FRAME, hopSamples: HOP });
+  const spec = powerSpectrogram(x, ANALYSIS_RATE, { frameSize: FRAME, hopSamples: HOP, ...(arena ? { alloc: (n: number) => arena.f32(n) } : {}) });
   const { frames, bins, power } = spec;
   const binHz = ANALYSIS_RATE / FRAME;
   const cache = new Map<number, Float64Array>();
   let thresholdCache: Float64Array | undefined;
   const K = profile.bands;
   return {
+    ...(arena ? { arena } : {}),
     durationSec: x.length / ANALYSIS_RATE,
     frames,
     bandCumulative(freqScaleRaw: number): Float64Array {
@@ -109,7 +113,7 @@ export function analyzeClip(samples: Float32Array, sampleRate: number, profile: 
           if (last[o]! <= first[o]!) (last[o] = first[o]!), (wLast[o] = 0);
         }
       }
-      const outs = keys.map(() => new Float64Array((frames + 1) * K));
+      const outs = keys.map(() => (arena ? arena.f64((frames + 1) * K) : new Float64Array((frames + 1) * K)));
       // One pass over the frames for every scale: the running sum over the frame's bins (entry i =
       // sum of bins < i) is built once per frame.
       const bc = new Float64Array(topBin + 2);
@@ -188,7 +192,7 @@ let scratchWeight = new Float64Array(0);
  * as the plain form (energies, then residuals, then scale and weights), so the features are
  * bit-identical to it.
  */
-export function tileFeatures(analysis: BandAnalysis, hyp: Hypothesis, profile: MarkProfile, clipRangeSec?: readonly [number, number], layer: 'leg' | 'payload' = 'leg'): TileFeatures {
+export function tileFeatures(analysis: BandAnalysis, hyp: Hypothesis, profile: MarkProfile, clipRangeSec?: readonly [number, number], layer: 'leg' | 'payload' = 'leg', out?: Float32Array): TileFeatures {
   const K = profile.bands;
   const M = chipCount(analysis, hyp, profile);
   // Optional clip-time range: only chips inside it (plus one each side for detrending) are computed.
@@ -198,7 +202,8 @@ export function tileFeatures(analysis: BandAnalysis, hyp: Hypothesis, profile: M
     mLo = Math.max(0, Math.floor((hyp.rate * clipRangeSec[0] - hyp.phaseSec) / profile.chipSec) - 1);
     mHi = Math.min(M, Math.ceil((hyp.rate * clipRangeSec[1] - hyp.phaseSec) / profile.chipSec) + 1);
   }
-  const r = new Float32Array(M * K);
+  // `out` (a caller's reusable buffer of at least M x K) is zeroed first, as a new array would be.
+  const r = out && out.length >= M * K ? out.subarray(0, M * K).fill(0) : analysis.arena ? analysis.arena.f32(M * K) : new Float32Array(M * K);
   const n = mHi - mLo;
   if (n <= 0) return { r, chips: M, bands: K };
   const cums = analysis.bandCumulative(hyp.freqScale);
@@ -441,7 +446,7 @@ export function featureGrid(analysis: BandAnalysis, freqScale: number, profile: 
   const span = GRID_SPAN;
   if (Math.abs(profile.chipSec - (span * HOP) / ANALYSIS_RATE) > 1e-9) throw new Error('featureGrid: chip length is not four STFT hops');
   const rows = Math.max(0, analysis.frames - span + 1);
-  const r = new Float32Array(rows * K);
+  const r = analysis.arena ? analysis.arena.f32(rows * K) : new Float32Array(rows * K);
   const grid = { r, rows, bands: K, freqScale: Math.round(freqScale * 100) / 100 };
   if (rows === 0) return grid;
   const cums = analysis.bandCumulative(freqScale);

@@ -53,6 +53,32 @@ t('a clip up to 64 s is scored as one window: 56 s pools more z than its best 32
   assert.ok(r64.legs[0]!.segments[0]!.endSec - r64.legs[0]!.segments[0]!.startSec > 50);
 });
 
+t('long clips are scanned in overlapping pieces: spliced legs and offsets found, p-values pay for the pieces', async () => {
+  // 100 s in pieces of 40 s overlapping by 16 s (the longest window here): starts 0, 24, 48, 60.
+  const a = await marked('allison-1', tokens[7]!, 2000, 10, 50);
+  const b = await marked('allison-2', tokens[8]!, 7000, 10, 50);
+  const x = new Float32Array(100 * rate);
+  x.set(a);
+  x.set(b, 50 * rate);
+  const o = { ...opts, maxWindowSec: 16, pieceSec: 40 };
+  const r = detect({ samples: x, sampleRate: rate }, o);
+  assert.equal(r.legs.map((l) => l.token).sort(), [tokens[7], tokens[8]].sort());
+  for (const [token, from, to, session] of [[tokens[7]!, 0, 50, 2000], [tokens[8]!, 50, 100, 7000]] as const) {
+    const leg = r.legs.find((l) => l.token === token)!;
+    const covered = leg.segments.reduce((acc, sg) => acc + Math.max(0, Math.min(to, sg.endSec) - Math.max(from, sg.startSec)), 0);
+    assert.ok(covered > 0.8 * (to - from), `${token} covers ${covered.toFixed(1)} s of ${from}-${to}`);
+    for (const sg of leg.segments) {
+      assert.ok(sg.startSec >= from - 1 && sg.endSec <= to + 1, `segment ${sg.startSec}-${sg.endSec} outside ${from}-${to}`);
+      assert.ok(Math.abs(sg.sessionOffsetSec - (session + sg.startSec - from)) < 0.02, `offset ${sg.sessionOffsetSec} at ${sg.startSec}`);
+    }
+    // The leg's p-value is the best piece's, scanned alone at alpha / 4, times 4.
+    const alone = [0, 24, 48, 60].map((s0) => detect({ samples: x.subarray(s0 * rate, (s0 + 40) * rate), sampleRate: rate }, { ...o, pieceSec: 1000, alpha: 1e-6 / 4 }));
+    const best = Math.min(...alone.map((d) => d.scores.find((sc) => sc.token === token)!.pValue));
+    assert.ok(Math.abs(leg.pValue - Math.min(1, 4 * best)) <= 1e-9 * leg.pValue, `${leg.pValue} vs 4 x ${best}`);
+  }
+  assert.is(r.durationSec, 100);
+});
+
 t('a wrong key finds nothing', async () => {
   const clip = await marked('allison-1', tokens[5]!, 0, 30, 10);
   const r = detect({ samples: clip, sampleRate: rate }, { ...opts, key: keyFromBytes(new Uint8Array(32).map((_, i) => (i * 71 + 5) & 0xff)) });
