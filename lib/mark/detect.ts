@@ -1107,7 +1107,7 @@ function refineSegment(analysis: BandAnalysis, pattern: LegPattern, x: Found, w:
   tau0 = tried.get(bi)!.tau - rate * mid;
 
   // Boundaries: per-chip contributions along the clip at the refined alignment; the segment is
-  // the maximum-sum run of (e_m - rho q_m / 2) (see boundaries).
+  // the maximum-sum run of (e_m - mu / 2), mu = mean contribution inside the window.
   const phase = (((-tau0 % Tc) + Tc) % Tc);
   let n0 = Math.round((tau0 + phase) / Tc);
   const span = w.endSec - w.startSec;
@@ -1115,38 +1115,20 @@ function refineSegment(analysis: BandAnalysis, pattern: LegPattern, x: Found, w:
   const [ma, mb] = chipRange(w, { rate, freqScale: 1, phaseSec: phase }, Tc, f.chips);
   const boundaries = (n0: number): [number, number] => {
     const e = new Float64Array(f.chips);
-    const q = new Float64Array(f.chips);
     for (let m = 0; m < f.chips; m++) {
       let c = 0;
-      let qq = 0;
       for (let k = 0; k < K; k++) {
         const v = f.r[m * K + k]!;
-        if (v !== 0) {
-          c += v * pattern.sign(n0 + m, k);
-          qq += v * v;
-        }
+        if (v !== 0) c += v * pattern.sign(n0 + m, k);
       }
       e[m] = c;
-      q[m] = qq;
     }
-    // Marked chips are expected to contribute in proportion to their feature energy (rho q_m, rho
-    // the window's correlation per unit energy), unmarked ones 0: a chip counts for the segment by
-    // e_m - rho q_m / 2, so quiet stretches of a leg's speech are not cut for contributing less
-    // than loud ones, and pauses (q = 0) are neutral. Measured against the previous rule (e_m minus
-    // half the window's mean contribution) on 40 two-leg splices per chain
-    // (benchmarks/probes/boundaries.ts): splice error median / 90th percentile clean 27-49 / 195-263 ms
-    // (was 57-68 / 423-667), AAC 64k 30-50 / 195-218 ms (was 50-53 / 422-469), AMR-NB 12.2k -> AAC
-    // 125-246 / 610-805 ms (was 100-187 / 592-823: mixed); span missed per side halved (clean, AAC).
-    let eSum = 0;
-    let qSum = 0;
-    for (let m = ma; m < mb; m++) {
-      eSum += e[m]!;
-      qSum += q[m]!;
-    }
-    const rho = qSum > 0 ? eSum / qSum : 0;
+    let mu = 0;
+    for (let m = ma; m < mb; m++) mu += e[m]!;
+    mu /= Math.max(1, mb - ma);
     let startChip = ma;
     let endChip = mb;
-    if (rho > 0) {
+    if (mu > 0) {
       const spanChips = mb - ma;
       const lo = Math.max(0, ma - spanChips);
       const hi = Math.min(f.chips, mb + spanChips);
@@ -1154,7 +1136,7 @@ function refineSegment(analysis: BandAnalysis, pattern: LegPattern, x: Found, w:
       let cur = 0;
       let curStart = lo;
       for (let m = lo; m < hi; m++) {
-        const v = e[m]! - (rho * q[m]!) / 2;
+        const v = e[m]! - mu / 2;
         if (cur <= 0) {
           cur = v;
           curStart = m;
