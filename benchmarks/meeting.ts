@@ -30,6 +30,18 @@ export async function loadVoices(): Promise<Map<string, Float32Array>> {
   return voices;
 }
 
+/** `seconds` of fixture speech at RATE: the voices one after another (from the first, in VOICES order), repeated as needed. */
+export function voiceLoop(voices: Map<string, Float32Array>, seconds: number): Float32Array {
+  const out = new Float32Array(Math.round(RATE * seconds));
+  for (let i = 0, v = 0; i < out.length; v++) {
+    const src = voices.get(VOICES[v % VOICES.length]!)!;
+    const n = Math.min(src.length, out.length - i);
+    out.set(src.subarray(0, n), i);
+    i += n;
+  }
+  return out;
+}
+
 export function tokenFor(seed: number, i: number): string {
   return `bench-${seed.toString(36)}-${i.toString(36)}`;
 }

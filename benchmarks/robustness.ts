@@ -17,7 +17,7 @@ import { applyChain, randomStream } from '../lib/channel/index.js';
 import { detect, embedAudio, generateKey, keyFromBytes } from '../lib/mark/index.js';
 import type { DetectResult, MarkKey } from '../lib/mark/index.js';
 import { markdownTable, provenance, writeResult } from './lib.js';
-import { RATE, VOICES, benchMeeting, loadVoices, tokenFor } from './meeting.js';
+import { RATE, VOICES, benchMeeting, loadVoices, tokenFor, voiceLoop } from './meeting.js';
 
 const MUSTS = process.env['MUSTS'] === '1';
 const TRIALS = Number(process.env['TRIALS'] ?? (MUSTS ? 25 : 6));
@@ -230,13 +230,7 @@ async function main(): Promise<void> {
   console.log('quality done');
 
   // Speed (one core, steady state after one warm-up run).
-  const long = new Float32Array(RATE * 120);
-  for (let i = 0, v = 0; i < long.length; v++) {
-    const src = voices.get(VOICES[v % VOICES.length]!)!;
-    const n = Math.min(src.length, long.length - i);
-    long.set(src.subarray(0, n), i);
-    i += n;
-  }
+  const long = voiceLoop(voices, 120);
   embedAudio({ channels: [long.subarray(0, RATE * 20)], sampleRate: RATE }, { key, token: 'warm' });
   let t0 = performance.now();
   const marked = embedAudio({ channels: [long], sampleRate: RATE }, { key, token: 'speed' }).channels[0]!;
@@ -298,14 +292,21 @@ async function main(): Promise<void> {
   const negKinds: Record<string, number> = {};
   const negRnd = randomStream(99, 'bench/negatives');
   const otherKey: MarkKey = generateKey();
-  // Speech for negatives: voice i followed by the next voices, so every clip length fits.
+  // Speech for negatives: voice i followed by the next two voices, so every clip length fits (built
+  // once per first voice).
+  const negSpeechCache = new Map<number, Float32Array>();
   const negSpeech = (i: number): Float32Array => {
-    const parts = [0, 1, 2].map((d) => voices.get(VOICES[(i + d) % VOICES.length]!)!);
-    const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-    let at = 0;
-    for (const p of parts) {
-      out.set(p, at);
-      at += p.length;
+    const first = i % VOICES.length;
+    let out = negSpeechCache.get(first);
+    if (!out) {
+      const parts = [0, 1, 2].map((d) => voices.get(VOICES[(first + d) % VOICES.length]!)!);
+      out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+      let at = 0;
+      for (const p of parts) {
+        out.set(p, at);
+        at += p.length;
+      }
+      negSpeechCache.set(first, out);
     }
     return out;
   };

@@ -5,7 +5,7 @@
  */
 import { decodePayload, detect, embedAudio, keyFromBytes } from '../lib/mark/index.js';
 import { markdownTable, provenance, writeResult } from './lib.js';
-import { RATE, VOICES, loadVoices } from './meeting.js';
+import { RATE, loadVoices, voiceLoop } from './meeting.js';
 
 const REPS = Number(process.env['REPS'] ?? 5);
 const WARMUP = Number(process.env['WARMUP'] ?? 6);
@@ -23,13 +23,7 @@ function best(fn: () => void): number {
 async function main(): Promise<void> {
   const key = keyFromBytes(new Uint8Array(32).fill(7));
   const voices = await loadVoices();
-  const long = new Float32Array(RATE * 120);
-  for (let i = 0, v = 0; i < long.length; v++) {
-    const src = voices.get(VOICES[v % VOICES.length]!)!;
-    const n = Math.min(src.length, long.length - i);
-    long.set(src.subarray(0, n), i);
-    i += n;
-  }
+  const long = voiceLoop(voices, 120);
   embedAudio({ channels: [long.subarray(0, RATE * 20)], sampleRate: RATE }, { key, token: 'warm' });
   let marked: Float32Array = long;
   const embedSec = best(() => {

@@ -4,32 +4,23 @@
 //   IN=/tmp/miss-amr.json CI_=9 CHAIN=amrnb:7.95,aac:64 ONLY=20,0,2,14 node --import tsx benchmarks/probes/diar-probe.ts
 import { readFileSync } from 'node:fs';
 import { keyFromBytes } from '../../lib/mark/index.js';
-import { analyzeClip, tileFeatures } from '../../lib/mark/features.js';
-import { LegPattern, PROFILE_V1, isSyncTile } from '../../lib/mark/pattern.js';
-import { benchMeeting, loadVoices } from '../meeting.js';
+import { PROFILE_V1, isSyncTile } from '../../lib/mark/pattern.js';
+import { loadVoices } from '../meeting.js';
+import { atTruth, mustsMeetings } from './truth.js';
+import type { ClipRecord } from './truth.js';
 const key = keyFromBytes(new Uint8Array(32).fill(7));
 const voices = await loadVoices();
-const recs: any[] = JSON.parse(readFileSync(process.env.IN!, 'utf8'));
-const condIdx = Number(process.env.CI_);
-const chain = process.env.CHAIN!;
+const recs: ClipRecord[] = JSON.parse(readFileSync(process.env.IN!, 'utf8'));
+const meetingOf = mustsMeetings({ condIdx: Number(process.env.CI_), chain: process.env.CHAIN!, key, voices });
 const only = process.env.ONLY!.split(',').map(Number);
 const maxPer = Number(process.env.MAXPER ?? 3);
 const profile = PROFILE_V1;
 const K = profile.bands, P = profile.period, Tc = profile.chipSec;
 const KC = Number(process.env.KC ?? 2);
-let m: any; let mt = -1;
 const per = new Map<number, number>();
 for (const r of recs.filter((x) => only.includes(x.trial))) {
   if ((per.get(r.trial) ?? 0) >= maxPer) continue; per.set(r.trial, (per.get(r.trial) ?? 0) + 1);
-  if (mt !== r.trial) { m = await benchMeeting({ seed: 100000 + 1000 * (condIdx + 1) + r.trial, stream: 'bench/robustness-musts', chain, key, voices, meetingSec: 80 }); mt = r.trial; }
-  const pat = new LegPattern(key, m.tokens[0]!);
-  const tap = m.sim.tap!.channels[0]!, rate = m.sim.tap!.sampleRate;
-  const clip = tap.subarray(Math.round(r.s0 * rate), Math.round(r.s1 * rate));
-  const an = analyzeClip(clip, rate, profile);
-  const t0 = m.offsets[0]! + r.s0;
-  const phase = ((-t0 % Tc) + Tc) % Tc;
-  const n0 = Math.round((t0 + phase) / Tc);
-  const f = tileFeatures(an, { rate: 1, freqScale: 1, phaseSec: phase }, profile);
+  const { meeting: m, pattern: pat, analysis: an, features: f, phase, n0 } = atTruth(await meetingOf(r.trial), r, key);
   // Blocks of 16 chips; spectral shape per block from the band cumulatives (sign-free).
   const BL = 16, B = Math.ceil(f.chips / BL);
   const cum = an.bandCumulative(1);

@@ -3,12 +3,11 @@
 // leg's segments and the RSS. Peak memory: run under `/usr/bin/time -v`.
 //   MIN=38 MODE=detect /usr/bin/time -v node --import tsx benchmarks/probes/long-clip.ts
 import { decodePayload, detect, embedAudio, keyFromBytes } from '../../lib/mark/index.js';
-import { RATE, VOICES, loadVoices } from '../meeting.js';
+import { RATE, loadVoices, voiceLoop } from '../meeting.js';
 const key = keyFromBytes(new Uint8Array(32).fill(7));
 const voices = await loadVoices();
 const min = Number(process.env.MIN ?? 38);
-const long = new Float32Array(RATE * 60 * min);
-for (let i = 0, v = 0; i < long.length; v++) { const src = voices.get(VOICES[v % VOICES.length]!)!; const n = Math.min(src.length, long.length - i); long.set(src.subarray(0, n), i); i += n; }
+const long = voiceLoop(voices, 60 * min);
 const marked = embedAudio({ channels: [long], sampleRate: RATE }, { key, token: 'long-leg', offsetSec: 3600 }).channels[0]!;
 // Cut 60 s out at the middle.
 const mid = Math.floor(marked.length / 2);

@@ -6,31 +6,21 @@
 //   IN=/tmp/miss-amr.json CI_=9 CHAIN=amrnb:7.95,aac:64 ONLY=20 node --import tsx benchmarks/probes/xfit2.ts
 import { readFileSync } from 'node:fs';
 import { keyFromBytes } from '../../lib/mark/index.js';
-import { analyzeClip, tileFeatures } from '../../lib/mark/features.js';
-import { LegPattern, PROFILE_V1, isSyncTile } from '../../lib/mark/pattern.js';
-import { benchMeeting, loadVoices } from '../meeting.js';
+import { PROFILE_V1, isSyncTile } from '../../lib/mark/pattern.js';
+import { loadVoices } from '../meeting.js';
+import { atTruth, mustsMeetings } from './truth.js';
+import type { ClipRecord } from './truth.js';
 const key = keyFromBytes(new Uint8Array(32).fill(7));
 const voices = await loadVoices();
-const recs: any[] = JSON.parse(readFileSync(process.env.IN!, 'utf8'));
-const condIdx = Number(process.env.CI_);
-const chain = process.env.CHAIN!;
+const recs: ClipRecord[] = JSON.parse(readFileSync(process.env.IN!, 'utf8'));
+const meetingOf = mustsMeetings({ condIdx: Number(process.env.CI_), chain: process.env.CHAIN!, key, voices });
 const only = process.env.ONLY?.split(',').map(Number);
 const sel = only ? recs.filter((r) => only.includes(r.trial)) : process.env.SEL === 'all' ? recs : recs.filter((r) => r.z / r.zNeed < Number(process.env.SEL ?? 1.15));
 const profile = PROFILE_V1;
-const K = profile.bands, P = profile.period, Tc = profile.chipSec;
+const K = profile.bands, P = profile.period;
 const out: number[][] = [];
-const meetings = new Map<number, any>();
 for (const r of sel) {
-  let m = meetings.get(r.trial);
-  if (!m) { meetings.clear(); m = await benchMeeting({ seed: 100000 + 1000 * (condIdx + 1) + r.trial, stream: 'bench/robustness-musts', chain, key, voices, meetingSec: 80 }); meetings.set(r.trial, m); }
-  const pat = new LegPattern(key, m.tokens[0]!);
-  const tap = m.sim.tap!.channels[0]!, rate = m.sim.tap!.sampleRate;
-  const clip = tap.subarray(Math.round(r.s0 * rate), Math.round(r.s1 * rate));
-  const an = analyzeClip(clip, rate, profile);
-  const t0 = m.offsets[0]! + r.s0;
-  const phase = ((-t0 % Tc) + Tc) % Tc;
-  const n0 = Math.round((t0 + phase) / Tc);
-  const f = tileFeatures(an, { rate: 1, freqScale: 1, phaseSec: phase }, profile);
+  const { pattern: pat, features: f, n0 } = atTruth(await meetingOf(r.trial), r, key);
   const B = Math.ceil((f.chips + (n0 % P)) / P);
   const cs = new Float64Array(B), qs = new Float64Array(B), ct = new Float64Array(B), qt = new Float64Array(B);
   const fold = (w: Float64Array | null) => { const F = new Float64Array(P * K); for (let mm = 0; mm < f.chips; mm++) { const n = n0 + mm, b = Math.floor(n / P) - Math.floor(n0 / P); for (let k = 0; k < K; k++) if (isSyncTile(n, k) && !profile.payloadBands.includes(k)) F[(n % P) * K + k]! += (w ? w[b]! : 1) * f.r[mm * K + k]!; } let s = 0; for (const x of F) s += x * x; return s; };
@@ -46,16 +36,6 @@ for (const r of sel) {
   const Vs = fold(null);
   const plain = (sum(cs) + sum(ct)) / Math.sqrt(Vs + sum(qt));
   const zs = sum(cs) / Math.sqrt(Vs), zt = sum(ct) / Math.sqrt(sum(qt));
-  const variant = (H: number, wf: (z: number) => number) => {
-    const local = (c: Float64Array, q: Float64Array) => Float64Array.from(c, (_, b) => { let a = 0, e = 0; for (let j = Math.max(0, b - H); j <= Math.min(B - 1, b + H); j++) { a += c[j]!; e += q[j]!; } return e > 0 ? wf(a / Math.sqrt(e)) : 0; });
-    const ws = local(cs, qs), wt = local(ct, qt);
-    let a = 0, e = 0; for (let b = 0; b < B; b++) { a += ws[b]! * ct[b]!; e += ws[b]! ** 2 * qt[b]!; }
-    const ztw = e > 0 ? a / Math.sqrt(e) : 0;
-    a = 0; for (let b = 0; b < B; b++) a += wt[b]! * cs[b]!;
-    const Vsw = fold(wt);
-    const zsw = Vsw > 0 ? a / Math.sqrt(Vsw) : 0;
-    return [(zs + ztw) / Math.SQRT2, (zt + zsw) / Math.SQRT2];
-  };
   const hmm = (c: Float64Array, q: Float64Array, stay: number) => {
     // two-state HMM over blocks: e_b ~ N(rho sqrt(q_b) x_b, 1), posterior P(x_b = 1) by forward-backward, rho by EM.
     const e = Float64Array.from(c, (v, b) => (q[b]! > 0 ? v / Math.sqrt(q[b]!) : 0));
@@ -79,6 +59,11 @@ for (const r of sel) {
     const Vsw = fold(wtFromT);
     const zsw = Vsw > 0 ? a / Math.sqrt(Vsw) : 0;
     return [(zs + ztw) / Math.SQRT2, (zt + zsw) / Math.SQRT2];
+  };
+  // Weights from local windows of +-H blocks: wf(local z).
+  const variant = (H: number, wf: (z: number) => number) => {
+    const local = (c: Float64Array, q: Float64Array) => Float64Array.from(c, (_, b) => { let a = 0, e = 0; for (let j = Math.max(0, b - H); j <= Math.min(B - 1, b + H); j++) { a += c[j]!; e += q[j]!; } return e > 0 ? wf(a / Math.sqrt(e)) : 0; });
+    return cross(local(cs, qs), local(ct, qt));
   };
   const h85 = cross(hmm(cs, qs, 0.85), hmm(ct, qt, 0.85));
   const h7 = cross(hmm(cs, qs, 0.7), hmm(ct, qt, 0.7));

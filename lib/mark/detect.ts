@@ -223,7 +223,7 @@ const DEFAULTS = {
   minWindowSec: 4,
   // Longest analysis window. At 32 s a 50-70 s tap (30 s of downlink speech between the tapped
   // person's own turns) never pooled its evidence: AMR-NB 7.95k musts clips scored z 8.1-8.8 in
-  // their best 32 s window and 10.3-12.8 with one 64 s window (benchmarks/work/miss-probe.ts,
+  // their best 32 s window and 10.3-12.8 with one 64 s window (benchmarks/probes/miss-probe.ts,
   // meetings 1 and 14), at equal scan speed (fewer windows in all). 64 s stays far below the
   // 216 s over which the timecode tiles' signs are pairwise independent.
   maxWindowSec: 64,
@@ -252,9 +252,7 @@ export function detect(clip: MonoClip, opts: DetectOptions): DetectResult {
   const len = Math.max(opts.pieceSec ?? DEFAULTS.pieceSec, 2 * overlap);
   if (!(D > 1.25 * len)) return detectSpan(clip, opts);
   const alpha = opts.alpha ?? DEFAULTS.alpha;
-  const starts: number[] = [];
-  for (let a = 0; a + len < D; a += len - overlap) starts.push(a);
-  starts.push(D - len);
+  const starts = pieceStarts(D, len, overlap);
   const n = starts.length;
   const arena = new Arena();
   const pieces = starts.map((a) => {
@@ -268,7 +266,9 @@ export function detect(clip: MonoClip, opts: DetectOptions): DetectResult {
     let best: CandidateScore = { token, score: 0, pValue: 1 };
     for (const { r } of pieces) {
       const sc = r.scores.find((x) => x.token === token);
-      if (sc && (scale(sc.pValue) < best.pValue || (scale(sc.pValue) === best.pValue && sc.score > best.score))) best = { token, score: sc.score, pValue: scale(sc.pValue) };
+      if (!sc) continue;
+      const p = scale(sc.pValue);
+      if (p < best.pValue || (p === best.pValue && sc.score > best.score)) best = { token, score: sc.score, pValue: p };
     }
     return best;
   });
@@ -289,6 +289,19 @@ export function detect(clip: MonoClip, opts: DetectOptions): DetectResult {
     hypotheses: n * Math.max(...pieces.map(({ r }) => r.hypotheses)),
     alpha,
   };
+}
+
+/** Starts (s) of pieces of `len` s overlapping by `overlap` s that cover a clip of D > len seconds, the last flush with its end. */
+export function pieceStarts(D: number, len: number, overlap: number): number[] {
+  const starts: number[] = [];
+  for (let a = 0; a + len < D; a += len - overlap) starts.push(a);
+  starts.push(Math.max(0, D - len));
+  return starts;
+}
+
+/** A reusable tile-feature buffer for `chips` chips: `buf` when large enough, else a new one with 5% headroom. */
+function featureBuffer(buf: Float32Array | undefined, chips: number, K: number): Float32Array {
+  return buf && buf.length >= chips * K ? buf : new Float32Array(Math.ceil(1.05 * chips) * K);
 }
 
 function detectSpan(clip: MonoClip, opts: DetectOptions, arena?: Arena): DetectResult {
@@ -359,10 +372,8 @@ function detectSpan(clip: MonoClip, opts: DetectOptions, arena?: Arena): DetectR
     const key = `${h.rate.toFixed(6)}|${h.freqScale.toFixed(6)}|${h.phaseSec.toFixed(6)}`;
     let f = winCache.get(key);
     if (!f) {
-      const M = chipCount(analysis, h, profile);
-      let buf = winPool.pop();
-      if (buf && buf.length < M * K) buf = new Float32Array(Math.ceil(1.05 * M) * K);
-      f = tileFeatures(analysis, h, profile, [w.startSec, w.endSec], 'leg', buf ?? new Float32Array(Math.ceil(1.05 * M) * K));
+      const buf = featureBuffer(winPool.pop(), chipCount(analysis, h, profile), K);
+      f = tileFeatures(analysis, h, profile, [w.startSec, w.endSec], 'leg', buf);
       winCache.set(key, f);
     }
     return f;
@@ -977,7 +988,7 @@ function detectSpan(clip: MonoClip, opts: DetectOptions, arena?: Arena): DetectR
 
 // Scratch for the detector's timecode search and refineSegment's offset scan (grown on demand;
 // detection is single-threaded).
-let scoreBuf = new Float32Array(0);
+let scoreBuf: Float32Array = new Float32Array(0);
 let blockSums0 = new Float64Array(0);
 let blockSums1 = new Float64Array(0);
 let nibbleSums = new Float64Array(0);
@@ -1061,8 +1072,7 @@ function refineSegment(analysis: BandAnalysis, pattern: LegPattern, x: Found, w:
     const phase = (((-t0 % Tc) + Tc) % Tc);
     const n0 = Math.round((t0 + phase) / Tc);
     const h: Hypothesis = { rate: r, freqScale: hyp.kind === 'speed' ? r : 1, phaseSec: phase };
-    const M = chipCount(analysis, h, profile);
-    if (scoreBuf.length < M * K) scoreBuf = new Float32Array(Math.ceil(1.05 * M) * K);
+    scoreBuf = featureBuffer(scoreBuf, chipCount(analysis, h, profile), K);
     // Features in a reused buffer: each is read once, right here.
     const f = tileFeatures(analysis, h, profile, [w.startSec, w.endSec], 'leg', scoreBuf);
     const [ma, mb] = chipRange(w, { rate: r, freqScale: 1, phaseSec: phase }, Tc, f.chips);

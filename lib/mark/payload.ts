@@ -26,7 +26,7 @@
  * leg's own pattern (lib/mark/detect.ts), with its calibrated p-value.
  */
 import { createHmac } from 'node:crypto';
-import { hypothesisGrid } from './detect.js';
+import { hypothesisGrid, pieceStarts } from './detect.js';
 import { analyzeClip, featureGrids, gatherFeatures } from './features.js';
 import { KeyStream } from './keys.js';
 import type { MarkKey } from './keys.js';
@@ -166,9 +166,7 @@ export function decodePayload(samples: Float32Array, sampleRate: number, key: Ma
   // holds far more than the ~30 s a payload needs.
   const D = samples.length / sampleRate;
   if (!(D > PAYLOAD_LONG_SEC)) return decodePayloadSpan(samples, sampleRate, key, opts);
-  const starts: number[] = [];
-  for (let a = 0; a + PAYLOAD_PIECE_SEC < D; a += PAYLOAD_PIECE_SEC - PAYLOAD_OVERLAP_SEC) starts.push(a);
-  starts.push(Math.max(0, D - PAYLOAD_PIECE_SEC));
+  const starts = pieceStarts(D, PAYLOAD_PIECE_SEC, PAYLOAD_OVERLAP_SEC);
   const n = starts.length;
   const pilotAlpha = opts.pilotAlpha ?? 1e-4;
   let best: PayloadResult | undefined;
