@@ -17,8 +17,11 @@ import { root } from './lib.js';
 export const RATE = 16000;
 export const VOICES = ['allison-1', 'allison-2', 'allison-3', 'espeak-us-m3', 'espeak-gb-f3', 'espeak-scot-m5', 'espeak-us-f4', 'espeak-rp-m7'];
 
-async function decodeFixture(name: string): Promise<Float32Array> {
-  const path = join(root, 'fixtures', 'speech', `${name}.opus`);
+/** Voices of the detector's weight training (models/speech, never the benchmark voices). */
+export const TRAINING_VOICES = ['train-allison-1', 'train-allison-2', 'train-espeak-lanc-m1', 'train-espeak-us-f2', 'train-espeak-car-m4', 'train-espeak-wm-f1', 'train-espeak-gb-m6'];
+
+async function decodeFixture(name: string, dir = join(root, 'fixtures', 'speech')): Promise<Float32Array> {
+  const path = join(dir, `${name}.opus`);
   const r = await runFfmpeg(['-i', 'pipe:0', '-ar', String(RATE), '-ac', '1', '-c:a', 'pcm_f32le', '-f', 'wav', 'pipe:1'], { stdin: readFileSync(path), inputName: path });
   return decodeWav(r.stdout, path).channels[0]!;
 }
@@ -27,6 +30,13 @@ async function decodeFixture(name: string): Promise<Float32Array> {
 export async function loadVoices(): Promise<Map<string, Float32Array>> {
   const voices = new Map<string, Float32Array>();
   for (const v of VOICES) voices.set(v, await decodeFixture(v));
+  return voices;
+}
+
+/** Every training voice (models/speech) at 16 kHz mono. */
+export async function loadTrainingVoices(): Promise<Map<string, Float32Array>> {
+  const voices = new Map<string, Float32Array>();
+  for (const v of TRAINING_VOICES) voices.set(v, await decodeFixture(v, join(root, 'models', 'speech')));
   return voices;
 }
 
@@ -61,11 +71,11 @@ export interface BenchMeeting {
 }
 
 /** A 4-party meeting, every leg marked, leg 0 tapped through `chain` (seeded, deterministic). */
-export async function benchMeeting(opts: { seed: number; stream: string; chain: string; key: MarkKey; voices: Map<string, Float32Array>; meetingSec: number }): Promise<BenchMeeting> {
+export async function benchMeeting(opts: { seed: number; stream: string; chain: string; key: MarkKey; voices: Map<string, Float32Array>; meetingSec: number; voiceNames?: readonly string[] }): Promise<BenchMeeting> {
   const { seed, chain, key, voices, meetingSec } = opts;
   const rnd = randomStream(seed, opts.stream);
   const tokens = Array.from({ length: 64 }, (_, i) => tokenFor(seed, i));
-  const order = [...VOICES].sort(() => rnd.uniform() - 0.5);
+  const order = [...(opts.voiceNames ?? VOICES)].sort(() => rnd.uniform() - 0.5);
   const participants: MeetingParticipant[] = [0, 1, 2, 3].map((p) => ({
     name: `p${p}`,
     leg: p === 0 ? 'recorder' : 'app',

@@ -15,13 +15,16 @@
  * of the envelope while the neighbours' independent signs leave the tile's own mark intact.
  * Tiles far below the band's or the clip's typical level (silence, bands a codec removed) are
  * dropped; each band is scaled to unit RMS and clipped at +-3 so no band or transient dominates,
- * then each tile is weighted by its estimated masking boost (see tileFeatures) and each band is
- * centered on its mean (see centerBands).
+ * then each tile is weighted by its band and estimated masking boost (a learned table of the
+ * mark's mean over the host's variance per band and boost bin, see tileFeatures and
+ * lib/mark/tile-weights.ts) and each band is centered on its mean (see centerBands).
  */
 import { powerSpectrogram } from '../dsp/stft.js';
 import { resample } from '../dsp/resample.js';
 import type { Arena } from './arena.js';
+import { PROFILE_V1 } from './pattern.js';
 import type { MarkProfile } from './pattern.js';
+import { LEG_TILE_WEIGHTS } from './tile-weights.js';
 
 export const ANALYSIS_RATE = 16000;
 const FRAME = 512;
@@ -29,6 +32,35 @@ const HOP = 128;
 /** Tile weighting (see tileFeatures): cap of the estimated masking boost (weight = boost^0.5), the masking memory. */
 const BOOST_CAP = 16;
 const MASK_RELEASE_SEC = 0.1;
+/** Boost bins of the learned tile weights: floor(log2(boost^2)), 0..WEIGHT_BINS - 1 (the last open-ended). */
+export const WEIGHT_BINS = 12;
+
+/**
+ * Bin of a tile's estimated masking boost, from boost^2 = peak / density (>= 1 for a valid tile):
+ * floor(log2), capped at WEIGHT_BINS - 1.
+ */
+export function boostBin(boost2: number): number {
+  return boost2 >= 1 << (WEIGHT_BINS - 1) ? WEIGHT_BINS - 1 : boost2 >= 1 ? 31 - Math.clz32(boost2) : 0;
+}
+
+/**
+ * Tile weighting of one layer: a table (band x boost bin, see tile-weights.ts) or null for the
+ * closed-form weight boost^0.5 (capped at BOOST_CAP).
+ */
+export type WeightTable = Float64Array | null;
+
+/** The weights the detector uses: the learned table for the v1 profile's leg layer, the closed form otherwise. */
+export function weightTable(profile: MarkProfile, layer: 'leg' | 'payload'): WeightTable {
+  return layer === 'leg' && profile === PROFILE_V1 ? LEG_TILE_WEIGHTS : null;
+}
+
+/** Options of tileFeatures for training the weights (models/train-tile-weights.ts). */
+export interface TileFeatureOptions {
+  /** Override the weighting (a table of ones gives the plain normalized residual). */
+  weights?: WeightTable;
+  /** Receives every computed tile's boost bin (chips x bands; 255 where no residual). */
+  bins?: Uint8Array;
+}
 
 export interface BandAnalysis {
   readonly durationSec: number;
@@ -192,9 +224,12 @@ let scratchWeight = new Float64Array(0);
  * as the plain form (energies, then residuals, then scale and weights), so the features are
  * bit-identical to it.
  */
-export function tileFeatures(analysis: BandAnalysis, hyp: Hypothesis, profile: MarkProfile, clipRangeSec?: readonly [number, number], layer: 'leg' | 'payload' = 'leg', out?: Float32Array): TileFeatures {
+export function tileFeatures(analysis: BandAnalysis, hyp: Hypothesis, profile: MarkProfile, clipRangeSec?: readonly [number, number], layer: 'leg' | 'payload' = 'leg', out?: Float32Array, opts?: TileFeatureOptions): TileFeatures {
   const K = profile.bands;
   const M = chipCount(analysis, hyp, profile);
+  const table = opts?.weights !== undefined ? opts.weights : weightTable(profile, layer);
+  const bins = opts?.bins;
+  if (bins) bins.fill(255, 0, M * K);
   // Optional clip-time range: only chips inside it (plus one each side for detrending) are computed.
   let mLo = 0;
   let mHi = M;
@@ -242,7 +277,9 @@ export function tileFeatures(analysis: BandAnalysis, hyp: Hypothesis, profile: M
   // clips, 5-30 s): median z +5-12% (clean 11.9 -> 12.9, AMR-NB 12.2k 9.7 -> 10.4); a weight cap
   // of 128 instead of 16 lost AMR-NB detections.
   // Linear form (square roots instead of exp/log per tile): boost^2 = peak / density, capped at
-  // 16^2, weight = boost^0.5 = (boost^2)^(1/4).
+  // 16^2, weight = boost^0.5 = (boost^2)^(1/4). That closed form remains for the payload layer;
+  // the leg layer of PROFILE_V1 weights each tile by a learned table of band x boost bin
+  // (weightTable; w = mu / sigma^2, the matched filter, trained by models/train-tile-weights.ts).
   const invBw = new Float64Array(K);
   for (let k = 0; k < K; k++) invBw[k] = 1 / (profile.bandEdgesHz[k + 1]! - profile.bandEdgesHz[k]!);
   const decay = Math.exp(-Tc / hyp.rate / MASK_RELEASE_SEC);
@@ -284,7 +321,7 @@ export function tileFeatures(analysis: BandAnalysis, hyp: Hypothesis, profile: M
     }
     if (j < 2) continue;
     const qc = (j + 1) % 3;
-    chipResidual(r, (mLo + j - 2) * K, scratchWeight, (j - 2) * K, qc * K, (j % 3) * K, qNew * K, K, keep, peaks[qc]!, sumSq, cnt);
+    chipResidual(r, (mLo + j - 2) * K, scratchWeight, (j - 2) * K, qc * K, (j % 3) * K, qNew * K, K, keep, peaks[qc]!, sumSq, cnt, table, bins);
   }
 
   // Per-band scale to unit RMS, clip at +-3, then the weight.
@@ -361,7 +398,7 @@ function chipEnergies(cur: Float64Array, prev: Float64Array, thr: Float64Array, 
  * that order), kept when at least three are valid; per-band sums for the scale; and the tile's
  * weight into wgt[wo + k].
  */
-function chipResidual(r: Float32Array, ro: number, wgt: Float64Array, wo: number, c0: number, cm: number, cp: number, K: number, keep: Float64Array, peak: number, sumSq: Float64Array, cnt: Float64Array): void {
+function chipResidual(r: Float32Array, ro: number, wgt: Float64Array, wo: number, c0: number, cm: number, cp: number, K: number, keep: Float64Array, peak: number, sumSq: Float64Array, cnt: Float64Array, table: WeightTable, bins: Uint8Array | undefined): void {
   const logE = ringLog;
   const density = ringDensity;
   const valid = ringValid;
@@ -379,7 +416,8 @@ function chipResidual(r: Float32Array, ro: number, wgt: Float64Array, wo: number
     sumSq[k]! += v * v;
     cnt[k]! += 1;
     const w = peak / density[c0 + k]!;
-    wgt[wo + k] = Math.sqrt(Math.sqrt(w < cap2 ? w : cap2));
+    wgt[wo + k] = table ? table[k * WEIGHT_BINS + boostBin(w)]! : Math.sqrt(Math.sqrt(w < cap2 ? w : cap2));
+    if (bins) bins[ro + k] = boostBin(w);
   }
 }
 
@@ -476,7 +514,7 @@ export function featureGrid(analysis: BandAnalysis, freqScale: number, profile: 
   const peak = gridEnergies(cums, thr, invBw, logE, valid, density, rows, K, span, Math.exp(-profile.chipSec / MASK_RELEASE_SEC));
   const keep = new Uint8Array(K).fill(1);
   if (layer === 'leg') for (const k of profile.payloadBands) keep[k] = 0;
-  gridResiduals(r, logE, valid, density, gridWeight, peak, keep, rows, K, span);
+  gridResiduals(r, logE, valid, density, gridWeight, peak, keep, rows, K, span, weightTable(profile, layer));
   centerBands(r, 0, rows, K);
   return grid;
 }
@@ -512,7 +550,7 @@ function gridEnergies(cums: Float64Array, thr: Float64Array, invBw: Float64Array
 }
 
 /** featureGrid, second pass: residuals against the four neighbours, per-band RMS scaling, clipping and masking weights, into r. */
-function gridResiduals(r: Float32Array, logE: Float64Array, valid: Float64Array, density: Float64Array, wgt: Float64Array, peak: Float64Array, keep: Uint8Array, rows: number, K: number, span: number): void {
+function gridResiduals(r: Float32Array, logE: Float64Array, valid: Float64Array, density: Float64Array, wgt: Float64Array, peak: Float64Array, keep: Uint8Array, rows: number, K: number, span: number, table: WeightTable): void {
   const W = K + 2;
   const pad = span * W;
   const off = span * W;
@@ -534,7 +572,7 @@ function gridResiduals(r: Float32Array, logE: Float64Array, valid: Float64Array,
       sumSq[k]! += v * v;
       cnt[k]! += 1;
       const w = pk / density[a + k]!;
-      wgt[a + k] = Math.sqrt(Math.sqrt(w < cap2 ? w : cap2));
+      wgt[a + k] = table ? table[k * WEIGHT_BINS + boostBin(w)]! : Math.sqrt(Math.sqrt(w < cap2 ? w : cap2));
     }
   }
   const inv = new Float64Array(K);

@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { analyzeClip, chipCount, featureGrid, gatherFeatures, gridRows, tileFeatures } from '../../lib/mark/features.js';
+import { WEIGHT_BINS, analyzeClip, boostBin, chipCount, featureGrid, gatherFeatures, gridRows, tileFeatures, weightTable } from '../../lib/mark/features.js';
 import { PROFILE_V1 } from '../../lib/mark/pattern.js';
 import { speech } from './speech.js';
 
@@ -35,12 +35,15 @@ t('frame grid: at rate 1 and a frame-aligned phase the gathered tiles are the ex
   // Chip m starts 4 m frames after chip 0: the rows step by exactly four.
   for (let m = 2; m < M - 2; m++) assert.is(rows[m]! - rows[m - 1]!, 4);
   const g = gatherFeatures(grid, hyp, profile, a);
+  const bins = new Uint8Array(M * K);
+  tileFeatures(a, hyp, profile, undefined, 'leg', undefined, { bins });
   const e = tileFeatures(a, hyp, profile);
+  const table = weightTable(profile, 'leg')!;
   assert.is(g.chips, e.chips);
   // Away from the clip edges both are the same residual times the same weight, scaled per band by
   // a different constant and centred on a different mean (the grid normalizes over all frames,
-  // tileFeatures over this hypothesis's chips): u = alpha_k v + beta_k. Tiles clipped at +-3 in
-  // either (|value| >= 3 before centring, the weights being >= 1) are skipped.
+  // tileFeatures over this hypothesis's chips): u = alpha_k v + beta_k. Tiles possibly clipped at
+  // +-3 in either (|value| / weight near 3) are skipped.
   let compared = 0;
   for (let k = 0; k < K; k++) {
     if (profile.payloadBands.includes(k)) continue;
@@ -49,7 +52,9 @@ t('frame grid: at rate 1 and a frame-aligned phase the gathered tiles are the ex
       const u = g.r[m * K + k]!;
       const v = e.r[m * K + k]!;
       assert.is(u === 0, v === 0, `tile ${m},${k}: dropped in one only`);
-      if (u === 0 || Math.abs(u) > 2 || Math.abs(v) > 2) continue;
+      if (u === 0) continue;
+      const w = table[k * WEIGHT_BINS + bins[m * K + k]!]!;
+      if (Math.abs(u) > 2 * w || Math.abs(v) > 2 * w) continue;
       pairs.push([u, v]);
     }
     if (pairs.length < 10) continue;
@@ -121,6 +126,81 @@ t('frame grid: other rates read the nearest frame, and a gather range leaves the
       assert.is(part.r[m * K + k], want);
     }
   }
+});
+
+t('boost bins: floor(log2(boost^2)) from 1, the last bin open-ended', () => {
+  assert.is(boostBin(1), 0);
+  assert.is(boostBin(1.999), 0);
+  assert.is(boostBin(2), 1);
+  assert.is(boostBin(1000), 9);
+  assert.is(boostBin(2047.9), 10);
+  assert.is(boostBin(2048), WEIGHT_BINS - 1);
+  assert.is(boostBin(1e15), WEIGHT_BINS - 1);
+  assert.is(boostBin(0.5), 0);
+});
+
+t('learned tile weights: a finite non-negative table for the leg layer of v1 (payload bands 0), closed form elsewhere', () => {
+  const w = weightTable(profile, 'leg');
+  assert.ok(w instanceof Float64Array);
+  assert.is(w!.length, K * WEIGHT_BINS);
+  for (let i = 0; i < w!.length; i++) assert.ok(Number.isFinite(w![i]!) && w![i]! >= 0 && w![i]! <= 1, `entry ${i}: ${w![i]}`);
+  for (const k of profile.payloadBands) for (let b = 0; b < WEIGHT_BINS; b++) assert.is(w![k * WEIGHT_BINS + b], 0);
+  assert.is(Math.max(...w!), 1);
+  assert.is(weightTable(profile, 'payload'), null);
+});
+
+t('tileFeatures: the weights option replaces the table tile by tile, and bins report each kept tile', async () => {
+  const x = (await speech('allison-2')).subarray(0, 6 * rate);
+  const a = analyzeClip(x, rate, profile);
+  const hyp = { rate: 1, freqScale: 1, phaseSec: 0.004 };
+  const M = chipCount(a, hyp, profile);
+  const bins = new Uint8Array(M * K);
+  const ones = new Float64Array(K * WEIGHT_BINS).fill(1);
+  const plain = Float32Array.from(tileFeatures(a, hyp, profile, undefined, 'leg', undefined, { weights: ones, bins }).r);
+  const learned = tileFeatures(a, hyp, profile).r;
+  const table = weightTable(profile, 'leg')!;
+  let kept = 0;
+  for (let m = 0; m < M; m++) {
+    for (let k = 0; k < K; k++) {
+      const i = m * K + k;
+      const b = bins[i]!;
+      if (b === 255) {
+        assert.is(plain[i], 0);
+        assert.is(learned[i], 0);
+        continue;
+      }
+      assert.ok(b < WEIGHT_BINS);
+      kept++;
+    }
+  }
+  assert.ok(kept > M * 10, `kept ${kept}`);
+  // Before centring, learned = plain x table[band, bin]. Centring subtracts a per-band mean from
+  // each, so per band: learned - plain x w = mu_k w - nu_k exactly (mu_k: plain's mean before
+  // centring, nu_k: the weighted one), a line in w.
+  let checked = 0;
+  for (let k = 0; k < K; k++) {
+    const pts: [number, number][] = [];
+    for (let m = 0; m < M; m++) {
+      const i = m * K + k;
+      if (bins[i] === 255) continue;
+      const w = table[k * WEIGHT_BINS + bins[i]!]!;
+      // Weight 0 drops the tile (features hold 0 for dropped tiles and centring skips them).
+      if (w === 0) {
+        assert.is(learned[i], 0);
+        continue;
+      }
+      pts.push([w, learned[i]! - plain[i]! * w]);
+    }
+    if (pts.length < 10) continue;
+    const n = pts.length;
+    const mw = pts.reduce((s, [w]) => s + w, 0) / n;
+    const md = pts.reduce((s, [, d]) => s + d, 0) / n;
+    const sww = pts.reduce((s, [w]) => s + (w - mw) ** 2, 0);
+    const slope = sww > 0 ? pts.reduce((s, [w, d]) => s + (w - mw) * (d - md), 0) / sww : 0;
+    for (const [w, d] of pts) assert.ok(Math.abs(d - md - slope * (w - mw)) < 1e-4, `band ${k}: residual ${d - md - slope * (w - mw)}`);
+    checked += n;
+  }
+  assert.ok(checked > M * 10, `checked ${checked}`);
 });
 
 t.run();
