@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { WEIGHT_BINS, analyzeClip, boostBin, chipCount, featureGrid, gatherFeatures, gridRows, tileFeatures, weightTable } from '../../lib/mark/features.js';
@@ -147,6 +148,15 @@ t('learned tile weights: a finite non-negative table for the leg layer of v1 (pa
   for (const k of profile.payloadBands) for (let b = 0; b < WEIGHT_BINS; b++) assert.is(w![k * WEIGHT_BINS + b], 0);
   assert.is(Math.max(...w!), 1);
   assert.is(weightTable(profile, 'payload'), null);
+});
+
+t('learned tile weights: the table in lib/mark/tile-weights.ts is the one models/tile-weights.json records (no hand edits)', () => {
+  const rec = JSON.parse(readFileSync(new URL('../../models/tile-weights.json', import.meta.url), 'utf8')) as { schema: string; bands: number; bins: number; weights: number[] };
+  assert.is(rec.schema, 'earmark.tile-weights/1');
+  assert.is(rec.bands, K);
+  assert.is(rec.bins, WEIGHT_BINS);
+  const w = weightTable(profile, 'leg')!;
+  assert.equal([...w], rec.weights);
 });
 
 t('tileFeatures: the weights option replaces the table tile by tile, and bins report each kept tile', async () => {
