@@ -120,7 +120,9 @@ interface Window {
 }
 
 interface Found {
+  /** The decision statistic: the plain one, or a cross-fitted one where larger (plainZ then holds the plain). */
   z: number;
+  plainZ?: number;
   hyp: HypRecord;
   /** Session chip of relative chip 0. */
   n0: number;
@@ -214,6 +216,13 @@ const COARSE_PHASES_LONG: readonly number[] = [1 / 8, 5 / 8];
 const SHORT_CLIP_SEC = 16;
 /** The fine grid (refine): 8 chip phases (Tc/8) and 3 rates per coarse rate step. */
 const FINE_PER_RATE_STEP = 24;
+/**
+ * Statistics per hypothesis that the p-values count: the plain one and the two cross-fitted ones
+ * (crossFitScore in detectSpan).
+ */
+const STATISTICS = 3;
+/** Half-width (1.024 s blocks) of the local evidence that weights the other layer (crossFitScore). */
+const XFIT_HALF = 1;
 
 const DEFAULTS = {
   alpha: 1e-6,
@@ -339,7 +348,7 @@ function detectSpan(clip: MonoClip, opts: DetectOptions, arena?: Arena): DetectR
   // promising coarse point are evaluated (refine below).
   let hypTotal = 0;
   for (const w of windows) hypTotal += (w.hyps.length * FINE_PER_RATE_STEP) / w.phases;
-  const hypotheses = cands.length * hypTotal * P * RA * RB;
+  const hypotheses = cands.length * hypTotal * P * RA * RB * STATISTICS;
 
   // Coarse hypotheses read their tiles from frame-grid features (one grid per frequency scale,
   // see featureGrid): the coarse phases are frame-aligned, so at rate 1 the tiles are exactly the
@@ -393,6 +402,9 @@ function detectSpan(clip: MonoClip, opts: DetectOptions, arena?: Arena): DetectR
   // changes no decision (refineSegment still refines the offsets of what is reported).
   const zNeed = zForCorrectedP(alpha, hypotheses);
   const REFINE_GATE = zNeed / 1.3;
+  // The cross-fitted statistics raised the true-alignment z of own-voice-heavy taps by up to ~30%
+  // (benchmarks/probes/xfit2.ts); below zNeed / 1.45 they cannot reach a detection.
+  const XFIT_GATE = zNeed / 1.45;
   const REFINE_CEILING = 1.4 * zNeed;
 
   const cfft = new ComplexFft(P);
@@ -741,6 +753,17 @@ function detectSpan(clip: MonoClip, opts: DetectOptions, arena?: Arena): DetectR
           best[ci]![wi] = rf;
           if (rf.z > levelBest[ci]!) levelBest[ci] = rf.z;
         }
+        // Cross-fitted statistics at the found alignment, where they can change a decision.
+        const fx = best[ci]![wi];
+        if (fx && fx.z >= XFIT_GATE && fx.z < REFINE_CEILING) {
+          const f = windowFeatures(fx.hyp, w);
+          const [ma, mb] = chipRange(w, fx.hyp, Tc, f.chips);
+          const zx = Math.max(...crossFitScore(cands[ci]!.pattern, f, ma, mb, fx.n0));
+          if (zx > fx.z) {
+            best[ci]![wi] = { ...fx, z: zx, plainZ: fx.z };
+            if (zx > levelBest[ci]!) levelBest[ci] = zx;
+          }
+        }
       }
       // Null samples at the window's most active hypothesis: every decoy's sync statistic at every
       // shift (cheap, from the fold), and the full statistic (sync + timecode at a fixed, unsearched
@@ -992,6 +1015,91 @@ let scoreBuf: Float32Array = new Float32Array(0);
 let blockSums0 = new Float64Array(0);
 let blockSums1 = new Float64Array(0);
 let nibbleSums = new Float64Array(0);
+
+/**
+ * Cross-fitted statistics at a fixed alignment (session chip n0 of relative chip 0), for taps
+ * where the tapped person's own, unmarked voice fills part of the clip: tiles there carry no mark
+ * but count fully in the plain statistic's variance. Per 1.024 s block b, each layer's local
+ * evidence (its z over blocks b - 1..b + 1, floored at 0) weights the OTHER layer:
+ *   s2t = (z_sync + z_tc|w_sync) / sqrt 2,   t2s = (z_tc + z_sync|w_tc) / sqrt 2,
+ * z_tc|w = sum_b w_b c_tc[b] / sqrt(sum_b w_b^2 q_tc[b]) (timecode tiles are independent),
+ * z_sync|w = sum_b w_b c_sync[b] / sqrt(fold energy of the weighted sync tiles) (sync tiles of
+ * one period position share a sign). Valid because the layers' signs are independent streams:
+ * given one layer's signs (hence the weights), the other layer's weighted statistic has mean 0
+ * and variance 1 exactly under no mark, and is uncorrelated with the first layer's z, so both
+ * combinations are standardized like the plain statistic. (Cross-fitting: the weights never see
+ * the signs they weight; cf. Chernozhukov et al. 2018, double/debiased machine learning.)
+ * The detector evaluates them only at alignments its plain search found; its p-values count them
+ * as STATISTICS x every hypothesis, so the Bonferroni bound holds whichever alignment was chosen.
+ * Tile features f over relative chips [ma, mb); n0: session chip of relative chip 0.
+ * Returns [s2t, t2s] (the detector takes the larger; [-Infinity, -Infinity] when no block).
+ */
+export function crossFitScore(pattern: LegPattern, f: TileFeatures, ma: number, mb: number, n0: number): [number, number] {
+  const profile = pattern.profile;
+  const P = profile.period;
+  const K = profile.bands;
+  const payloadBand = new Uint8Array(K);
+  for (const k of profile.payloadBands) payloadBand[k] = 1;
+  const foldS = new Float64Array(P * K);
+  const b0 = Math.floor((n0 + ma) / P);
+  const B = Math.floor((n0 + mb - 1) / P) - b0 + 1;
+  if (B < 1) return [-Infinity, -Infinity];
+  const cs = new Float64Array(B);
+  const qs = new Float64Array(B);
+  const ct = new Float64Array(B);
+  const qt = new Float64Array(B);
+  const r = f.r;
+  for (let m = ma; m < mb; m++) {
+    const n = n0 + m;
+    const b = Math.floor(n / P) - b0;
+    const row = m * K;
+    for (let k = 0; k < K; k++) {
+      const x = r[row + k]!;
+      if (x === 0 || payloadBand[k]) continue;
+      const c = x * pattern.sign(n, k);
+      if (isSyncTile(n, k)) (cs[b]! += c), (qs[b]! += x * x);
+      else (ct[b]! += c), (qt[b]! += x * x);
+    }
+  }
+  const local = (c: Float64Array, q: Float64Array): Float64Array =>
+    Float64Array.from(c, (_, b) => {
+      let a = 0;
+      let e = 0;
+      for (let j = Math.max(0, b - XFIT_HALF); j <= Math.min(B - 1, b + XFIT_HALF); j++) (a += c[j]!), (e += q[j]!);
+      return e > 0 ? Math.max(0, a / Math.sqrt(e)) : 0;
+    });
+  // Fold energy of the sync tiles, each weighted by its block's weight (1 without weights).
+  const syncFoldEnergy = (w: Float64Array | null): number => {
+    foldS.fill(0);
+    for (let m = ma; m < mb; m++) {
+      const n = n0 + m;
+      const wb = w ? w[Math.floor(n / P) - b0]! : 1;
+      if (wb === 0) continue;
+      const row = m * K;
+      const vo = (n % P) * K;
+      for (let k = 0; k < K; k++) if (!payloadBand[k] && isSyncTile(n, k)) foldS[vo + k]! += wb * r[row + k]!;
+    }
+    let e = 0;
+    for (let i = 0; i < foldS.length; i++) e += foldS[i]! ** 2;
+    return e;
+  };
+  const sum = (a: Float64Array): number => a.reduce((x, y) => x + y, 0);
+  const vs = syncFoldEnergy(null);
+  const vt = sum(qt);
+  const zs = vs > 0 ? sum(cs) / Math.sqrt(vs) : 0;
+  const zt = vt > 0 ? sum(ct) / Math.sqrt(vt) : 0;
+  const ws = local(cs, qs);
+  const wt = local(ct, qt);
+  let a = 0;
+  let e = 0;
+  for (let b = 0; b < B; b++) (a += ws[b]! * ct[b]!), (e += ws[b]! ** 2 * qt[b]!);
+  const s2t = (zs + (e > 0 ? a / Math.sqrt(e) : 0)) / Math.SQRT2;
+  a = 0;
+  for (let b = 0; b < B; b++) a += wt[b]! * cs[b]!;
+  const vsw = syncFoldEnergy(wt);
+  const t2s = (zt + (vsw > 0 ? a / Math.sqrt(vsw) : 0)) / Math.SQRT2;
+  return [s2t, t2s];
+}
 
 /** Relative chips [ma, mb) of a window under a hypothesis. */
 function chipRange(w: { startSec: number; endSec: number }, hyp: Hypothesis, Tc: number, chips: number): [number, number] {

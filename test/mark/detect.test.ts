@@ -1,7 +1,9 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { resample } from '../../lib/dsp/resample.js';
-import { detect } from '../../lib/mark/detect.js';
+import { crossFitScore, detect } from '../../lib/mark/detect.js';
+import { analyzeClip, tileFeatures } from '../../lib/mark/features.js';
+import { LegPattern, PROFILE_V1 } from '../../lib/mark/pattern.js';
 import { embedAudio } from '../../lib/mark/embed.js';
 import { keyFromBytes } from '../../lib/mark/keys.js';
 import { speech } from './speech.js';
@@ -142,6 +144,62 @@ t('replay speed 1.03 (pitch and time) is searched and reported', async () => {
   );
   assert.ok(Math.abs(r.legs[0]!.speed - 1.03) < 0.004, `speed ${r.legs[0]!.speed}`);
   assert.is(r.legs[0]!.speedKind, 'speed');
+});
+
+t('cross-fitted statistics: standardized under no mark (mean 0, variance 1 over 600 tokens on unmarked speech)', async () => {
+  const x = (await speech('allison-2')).subarray(0, 30 * rate);
+  const f = tileFeatures(analyzeClip(x, rate, PROFILE_V1), { rate: 1, freqScale: 1, phaseSec: 0 }, PROFILE_V1);
+  for (const which of [0, 1]) {
+    let s1 = 0;
+    let s2 = 0;
+    const n = 600;
+    for (let i = 0; i < n; i++) {
+      const z = crossFitScore(new LegPattern(key, `null-${i}`), f, 0, f.chips, 1000 + 37 * i)[which]!;
+      s1 += z;
+      s2 += z * z;
+    }
+    const mean = s1 / n;
+    const sd = Math.sqrt(s2 / n - mean * mean);
+    if (process.env["EARMARK_TEST_VERBOSE"]) console.log({ which, mean, sd });
+    // Standard errors at n = 600: mean 0.041, sd ~0.029.
+    assert.ok(Math.abs(mean) < 0.15, `${which ? 't2s' : 's2t'} mean ${mean}`);
+    assert.ok(sd > 0.88 && sd < 1.12, `${which ? 't2s' : 's2t'} sd ${sd}`);
+  }
+});
+
+t('cross-fitted statistics: a tap whose other half is the tapped person talking over silence scores above the plain statistic', async () => {
+  // 24 s of marked downlink speech in 3 s turns alternating with 3 s turns of unmarked own voice
+  // (the downlink silent meanwhile, so the embedder marks nothing there).
+  const down = (await speech('allison-1')).subarray(0, 24 * rate);
+  const own = (await speech('allison-3')).subarray(0, 24 * rate);
+  const turns = Float32Array.from(down, (v, i) => (Math.floor(i / (3 * rate)) % 2 === 0 ? v : 0));
+  const y = embedAudio({ channels: [turns] , sampleRate: rate }, { key, token: tokens[2]!, offsetSec: 100 }).channels[0]!;
+  const tap = Float32Array.from(y, (v, i) => (Math.floor(i / (3 * rate)) % 2 === 1 ? 1.3 * own[i]! : v));
+  const f = tileFeatures(analyzeClip(tap, rate, PROFILE_V1), { rate: 1, freqScale: 1, phaseSec: 0 }, PROFILE_V1);
+  const pattern = new LegPattern(key, tokens[2]!);
+  const n0 = Math.round(100 / PROFILE_V1.chipSec);
+  // Plain statistic at the same alignment (self-normalized; sync variance from the fold).
+  const K = PROFILE_V1.bands;
+  const P = PROFILE_V1.period;
+  const fold = new Float64Array(P * K);
+  let c = 0;
+  let vt = 0;
+  for (let m = 0; m < f.chips; m++) {
+    for (let k = 0; k < K; k++) {
+      const v = f.r[m * K + k]!;
+      if (v === 0 || PROFILE_V1.payloadBands.includes(k)) continue;
+      const n = n0 + m;
+      c += v * pattern.sign(n, k);
+      if (((n + k) & 1) === 0) fold[(n % P) * K + k]! += v;
+      else vt += v * v;
+    }
+  }
+  const plain = c / Math.sqrt(fold.reduce((s, v) => s + v * v, 0) + vt);
+  const [s2t, t2s] = crossFitScore(pattern, f, 0, f.chips, n0);
+  if (process.env["EARMARK_TEST_VERBOSE"]) console.log({ plain, s2t, t2s });
+  assert.ok(plain > 5, `plain ${plain}`);
+  assert.ok(s2t > 1.05 * plain, `s2t ${s2t} vs plain ${plain}`);
+  assert.ok(t2s > 1.0 * plain, `t2s ${t2s} vs plain ${plain}`);
 });
 
 t.run();
