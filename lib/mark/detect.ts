@@ -16,11 +16,14 @@
  *  Statistic: z = (c_sync + c_A + c_B) / sqrt(V_sync + V_tc), the correlation over all tiles of
  *  the window divided by its exact standard deviation under random signs (self-normalized: the
  *  fold's energy for the periodic sync layer, the tile energy for the timecode layer).
+ *  4. Cross-fit: at each window's best alignment, two more statistics in which one layer's local
+ *     evidence weights the other layer's tiles (crossFitScore; for taps where the tapped person's
+ *     unmarked voice fills part of the clip); the window scores the largest of the three.
  *
  * Calibration: decoy tokens (derived from the key, never issued) are scored on the same clip at the
  * same hypotheses; their z's estimate the null scale sigma (taken >= 1, with an upper confidence
  * margin). The p-value of a window is Bonferroni over everything searched: candidates x windows x
- * hypotheses x P x R_A x R_B (the full 13.4 h timeline), p = min(1, N * Q(z / sigma)). A leg is
+ * hypotheses x P x R_A x R_B (the full 13.4 h timeline) x 3 statistics, p = min(1, N * Q(z / sigma)). A leg is
  * reported when p <= alpha (default 1e-6 family-wise per scan).
  */
 import { ComplexFft, RealFft } from '../dsp/fft.js';
