@@ -14,7 +14,7 @@
  * tiles. The weights depend on energies only, never on a leg's signs, so the statistic stays
  * exactly self-normalized under the null (decoys calibrate it as before).
  *
- *   node --import tsx models/train-tile-weights.ts   (writes models/tile-weights.json and
+ *   npm run train:weights   (node --import tsx models/train-tile-weights.ts; writes models/tile-weights.json and
  *   lib/mark/tile-weights.ts; deterministic given the ffmpeg build)
  */
 import { execFileSync } from 'node:child_process';
