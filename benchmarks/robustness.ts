@@ -415,7 +415,7 @@ async function main(): Promise<void> {
     `4-party meetings (${MEETING_SEC} s, fixture voices, uplinks through Opus 32k), tap = leg 0's marked downlink + its own`,
     `voice at 0 dB, then the condition's chain (lib/channel, codec delay compensated); ${CLIPS} clips per meeting, length`,
     'and sampling. Cells: detected/trials (median and minimum z / null scale of the right leg; the detection',
-    'threshold is ~8.5). Small trial counts: a cell of n/n bounds the miss rate only loosely (one-sided 95%: 3/n).',
+    'threshold is ~8.5-9, growing with clip length). Small trial counts: a cell of n/n bounds the miss rate only loosely (one-sided 95%: 3/n).',
     '',
     'Clip length L: the musts count L seconds of the leg\'s audio. A clip starts at a random place and ends when',
     'it holds L s of downlink speech (the other participants talking, from the simulator\'s truth); the',
