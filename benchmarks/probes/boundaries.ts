@@ -9,7 +9,7 @@
 // moved segment starts into weaker stretches, and the robustness run's offsets within +-20 ms fell
 // from 99.0% to 98.9% (below the 99% must; 99th percentile 18.6 -> 21.3 ms): reverted.
 // With the learned tile weights and cross-fit (0b59d45), shipped rule, N=40: clean 40-52 / 426-667 ms,
-// AAC 64k 41-48 / 344-608 ms.
+// AAC 64k 41-48 / 344-608 ms, AMR-NB 12.2k -> AAC 96k 84-121 / 521-866 ms (both legs found 32/40).
 import { applyChain, randomStream } from '../../lib/channel/index.js';
 import { detect, embedAudio, keyFromBytes } from '../../lib/mark/index.js';
 import { RATE, VOICES, loadVoices } from '../meeting.js';
