@@ -19,34 +19,13 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$out"
 
-ff() { "$FFMPEG" -hide_banner -nostdin -loglevel error -y "$@"; }
-to_opus() { ff -f s16le -ar 16000 -ac 1 -i "$1" -c:a libopus -b:a 24k -application audio \
-  -map_metadata -1 -fflags +bitexact -flags:a +bitexact -f ogg "$2"; }
+# shellcheck source=fixtures/speech-sources.sh
+. "$root/fixtures/speech-sources.sh"
 
 # --- Allison: the prompts of at least 1.5 s that make-sources.sh skips (even positions), dealt
-# round-robin into two files of ~120 s, 0.25 s of silence after each.
-export LC_ALL=C
-gap_bytes=$((16000 * 2 / 4))
-target_bytes=$((120 * 16000 * 2))
-for k in 0 1; do : >"$work/train-allison-$k.s16"; done
-i=0
-k=0
-: >"$work/manifest.txt"
-for f in "$ALLISON"/*.g722; do
-  size=$(stat -c %s "$f")
-  [ "$size" -ge 12000 ] || continue
-  i=$((i + 1))
-  [ $((i % 2)) -eq 0 ] || continue
-  o="$work/train-allison-$k.s16"
-  if [ "$(stat -c %s "$o")" -lt "$target_bytes" ]; then
-    ff -f g722 -i "$f" -f s16le -ar 16000 -ac 1 - >>"$o"
-    head -c "$gap_bytes" /dev/zero >>"$o"
-    echo "train-allison-$((k + 1)): $(basename "$f")" >>"$work/manifest.txt"
-  fi
-  k=$(((k + 1) % 2))
-  [ "$(stat -c %s "$work/train-allison-0.s16")" -lt "$target_bytes" ] || [ "$(stat -c %s "$work/train-allison-1.s16")" -lt "$target_bytes" ] || break
-done
-for k in 0 1; do to_opus "$work/train-allison-$k.s16" "$out/train-allison-$((k + 1)).opus"; done
+# round-robin into two files of ~120 s; Ogg Opus at 24 kbit/s.
+deal_allison 0 2 120 train-allison "$work" "$work/manifest.txt"
+for k in 0 1; do to_opus "$work/train-allison-$k.s16" "$out/train-allison-$((k + 1)).opus" 24k; done
 cp "$work/manifest.txt" "$out/allison-prompts.txt"
 
 # --- espeak-ng: voice|words-per-minute|pitch|name|text of another fixture voice
@@ -59,8 +38,7 @@ voices=(
 )
 for v in "${voices[@]}"; do
   IFS='|' read -r voice wpm pitch name txt <<<"$v"
-  espeak-ng -v "$voice" -s "$wpm" -p "$pitch" -g 4 -w "$work/$name.wav" -f "$text/$txt.txt"
-  ff -i "$work/$name.wav" -af aresample=resampler=soxr:precision=28,aformat=sample_fmts=flt -ar 16000 -ac 1 -f s16le "$work/$name.s16"
-  to_opus "$work/$name.s16" "$out/$name.opus"
+  speak "$voice" "$wpm" "$pitch" "$text/$txt.txt" "$work/$name.s16" "$work"
+  to_opus "$work/$name.s16" "$out/$name.opus" 24k
 done
 ls -l "$out"
