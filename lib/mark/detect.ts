@@ -123,9 +123,8 @@ interface Window {
 }
 
 interface Found {
-  /** The decision statistic: the plain one, or a cross-fitted one where larger (plainZ then holds the plain). */
+  /** The decision statistic: the plain one, or a cross-fitted one where larger. */
   z: number;
-  plainZ?: number;
   hyp: HypRecord;
   /** Session chip of relative chip 0. */
   n0: number;
@@ -763,7 +762,7 @@ function detectSpan(clip: MonoClip, opts: DetectOptions, arena?: Arena): DetectR
           const [ma, mb] = chipRange(w, fx.hyp, Tc, f.chips);
           const zx = Math.max(...crossFitScore(cands[ci]!.pattern, f, ma, mb, fx.n0));
           if (zx > fx.z) {
-            best[ci]![wi] = { ...fx, z: zx, plainZ: fx.z };
+            best[ci]![wi] = { ...fx, z: zx };
             if (zx > levelBest[ci]!) levelBest[ci] = zx;
           }
         }
@@ -1052,18 +1051,26 @@ export function crossFitScore(pattern: LegPattern, f: TileFeatures, ma: number, 
   const ct = new Float64Array(B);
   const qt = new Float64Array(B);
   const r = f.r;
+  // Per block: each layer's correlation and tile energy; and the unweighted sync fold.
   for (let m = ma; m < mb; m++) {
     const n = n0 + m;
     const b = Math.floor(n / P) - b0;
     const row = m * K;
+    const vo = (n % P) * K;
     for (let k = 0; k < K; k++) {
       const x = r[row + k]!;
       if (x === 0 || payloadBand[k]) continue;
       const c = x * pattern.sign(n, k);
-      if (isSyncTile(n, k)) (cs[b]! += c), (qs[b]! += x * x);
+      if (isSyncTile(n, k)) (cs[b]! += c), (qs[b]! += x * x), (foldS[vo + k]! += x);
       else (ct[b]! += c), (qt[b]! += x * x);
     }
   }
+  const foldEnergy = (): number => {
+    let e = 0;
+    for (let i = 0; i < foldS.length; i++) e += foldS[i]! ** 2;
+    return e;
+  };
+  const vs = foldEnergy();
   const local = (c: Float64Array, q: Float64Array): Float64Array =>
     Float64Array.from(c, (_, b) => {
       let a = 0;
@@ -1071,23 +1078,20 @@ export function crossFitScore(pattern: LegPattern, f: TileFeatures, ma: number, 
       for (let j = Math.max(0, b - XFIT_HALF); j <= Math.min(B - 1, b + XFIT_HALF); j++) (a += c[j]!), (e += q[j]!);
       return e > 0 ? Math.max(0, a / Math.sqrt(e)) : 0;
     });
-  // Fold energy of the sync tiles, each weighted by its block's weight (1 without weights).
-  const syncFoldEnergy = (w: Float64Array | null): number => {
+  // Fold energy of the sync tiles, each weighted by its block's weight.
+  const weightedFoldEnergy = (w: Float64Array): number => {
     foldS.fill(0);
     for (let m = ma; m < mb; m++) {
       const n = n0 + m;
-      const wb = w ? w[Math.floor(n / P) - b0]! : 1;
+      const wb = w[Math.floor(n / P) - b0]!;
       if (wb === 0) continue;
       const row = m * K;
       const vo = (n % P) * K;
       for (let k = 0; k < K; k++) if (!payloadBand[k] && isSyncTile(n, k)) foldS[vo + k]! += wb * r[row + k]!;
     }
-    let e = 0;
-    for (let i = 0; i < foldS.length; i++) e += foldS[i]! ** 2;
-    return e;
+    return foldEnergy();
   };
   const sum = (a: Float64Array): number => a.reduce((x, y) => x + y, 0);
-  const vs = syncFoldEnergy(null);
   const vt = sum(qt);
   const zs = vs > 0 ? sum(cs) / Math.sqrt(vs) : 0;
   const zt = vt > 0 ? sum(ct) / Math.sqrt(vt) : 0;
@@ -1099,7 +1103,7 @@ export function crossFitScore(pattern: LegPattern, f: TileFeatures, ma: number, 
   const s2t = (zs + (e > 0 ? a / Math.sqrt(e) : 0)) / Math.SQRT2;
   a = 0;
   for (let b = 0; b < B; b++) a += wt[b]! * cs[b]!;
-  const vsw = syncFoldEnergy(wt);
+  const vsw = weightedFoldEnergy(wt);
   const t2s = (zt + (vsw > 0 ? a / Math.sqrt(vsw) : 0)) / Math.SQRT2;
   return [s2t, t2s];
 }

@@ -49,6 +49,13 @@ export function boostBin(boost2: number): number {
  */
 export type WeightTable = Float64Array | null;
 
+/** Weight of a tile of band k with boost^2 = peak / density: the table's entry, or the closed form boost^0.5 capped at BOOST_CAP. */
+function tileWeight(table: WeightTable, k: number, boost2: number): number {
+  if (table) return table[k * WEIGHT_BINS + boostBin(boost2)]!;
+  const cap2 = BOOST_CAP * BOOST_CAP;
+  return Math.sqrt(Math.sqrt(boost2 < cap2 ? boost2 : cap2));
+}
+
 /** The weights the detector uses: the learned table for the v1 profile's leg layer, the closed form otherwise. */
 export function weightTable(profile: MarkProfile, layer: 'leg' | 'payload'): WeightTable {
   return layer === 'leg' && profile === PROFILE_V1 ? LEG_TILE_WEIGHTS : null;
@@ -402,7 +409,6 @@ function chipResidual(r: Float32Array, ro: number, wgt: Float64Array, wo: number
   const logE = ringLog;
   const density = ringDensity;
   const valid = ringValid;
-  const cap2 = BOOST_CAP * BOOST_CAP;
   for (let k = 0; k < K; k++) {
     if (valid[c0 + k] === 0 || keep[k] === 0) continue;
     // Invalid neighbours hold 0 (log and validity), so the sums need no branches.
@@ -416,7 +422,7 @@ function chipResidual(r: Float32Array, ro: number, wgt: Float64Array, wo: number
     sumSq[k]! += v * v;
     cnt[k]! += 1;
     const w = peak / density[c0 + k]!;
-    wgt[wo + k] = table ? table[k * WEIGHT_BINS + boostBin(w)]! : Math.sqrt(Math.sqrt(w < cap2 ? w : cap2));
+    wgt[wo + k] = tileWeight(table, k, w);
     if (bins) bins[ro + k] = boostBin(w);
   }
 }
@@ -556,7 +562,6 @@ function gridResiduals(r: Float32Array, logE: Float64Array, valid: Float64Array,
   const off = span * W;
   const sumSq = new Float64Array(K);
   const cnt = new Float64Array(K);
-  const cap2 = BOOST_CAP * BOOST_CAP;
   for (let i = 0; i < rows; i++) {
     const a = i * K;
     const e = pad + i * W + 1;
@@ -571,8 +576,7 @@ function gridResiduals(r: Float32Array, logE: Float64Array, valid: Float64Array,
       r[a + k] = v;
       sumSq[k]! += v * v;
       cnt[k]! += 1;
-      const w = pk / density[a + k]!;
-      wgt[a + k] = table ? table[k * WEIGHT_BINS + boostBin(w)]! : Math.sqrt(Math.sqrt(w < cap2 ? w : cap2));
+      wgt[a + k] = tileWeight(table, k, pk / density[a + k]!);
     }
   }
   const inv = new Float64Array(K);
