@@ -21,10 +21,11 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { keyFromBytes } from '../lib/mark/index.js';
-import { WEIGHT_BINS, analyzeClip, tileFeatures } from '../lib/mark/features.js';
-import { LegPattern, PROFILE_V1 } from '../lib/mark/pattern.js';
+import { WEIGHT_BINS, chipCount, tileFeatures } from '../lib/mark/features.js';
+import { PROFILE_V1 } from '../lib/mark/pattern.js';
 import { root } from '../benchmarks/lib.js';
 import { TRAINING_VOICES, benchMeeting, loadTrainingVoices } from '../benchmarks/meeting.js';
+import { truthAlignment } from '../benchmarks/probes/truth.js';
 
 const CONDITIONS = [
   { name: 'clean', chain: '' },
@@ -56,19 +57,13 @@ for (const [ci, cond] of CONDITIONS.entries()) {
   let clips = 0;
   for (let t = 0; t < MEETINGS; t++) {
     const m = await benchMeeting({ seed: 900000 + 1000 * ci + t, stream: 'models/tile-weights', chain: cond.chain, key, voices, meetingSec: 80, voiceNames: TRAINING_VOICES });
-    const tap = m.sim.tap!.channels[0]!;
-    const rate = m.sim.tap!.sampleRate;
-    const pattern = new LegPattern(key, m.tokens[0]!, profile);
     for (let c = 0; c < CLIPS; c++) {
       const span = m.speechSpan(L);
       if (!span) continue;
-      const analysis = analyzeClip(tap.subarray(Math.round(span[0] * rate), Math.round(span[1] * rate)), rate, profile);
-      const t0 = m.offsets[0]! + span[0];
-      const phase = ((-t0 % profile.chipSec) + profile.chipSec) % profile.chipSec;
-      const n0 = Math.round((t0 + phase) / profile.chipSec);
-      const M = Math.floor((analysis.durationSec - phase) / profile.chipSec);
-      const bins = new Uint8Array(M * K);
-      const f = tileFeatures(analysis, { rate: 1, freqScale: 1, phaseSec: phase }, profile, undefined, 'leg', undefined, { weights: ones, bins });
+      const { pattern, analysis, phase, n0 } = truthAlignment(m, span[0], span[1], key);
+      const hyp = { rate: 1, freqScale: 1, phaseSec: phase };
+      const bins = new Uint8Array(chipCount(analysis, hyp, profile) * K);
+      const f = tileFeatures(analysis, hyp, profile, undefined, 'leg', undefined, { weights: ones, bins });
       for (let j = 0; j < f.chips; j++) {
         for (let k = 0; k < K; k++) {
           const x = f.r[j * K + k]!;
@@ -92,12 +87,17 @@ for (const [ci, cond] of CONDITIONS.entries()) {
 const w = new Float64Array(K * NB);
 for (let k = 0; k < K; k++) {
   if (profile.payloadBands.includes(k)) continue;
+  // The band's sums over all bins, per condition (the shrinkage target).
+  const pooled = perCond.map((pc) => {
+    let cb = 0, qb = 0, nb = 0;
+    for (let bb = 0; bb < NB; bb++) (cb += pc.C[k * NB + bb]!), (qb += pc.Q[k * NB + bb]!), (nb += pc.N[k * NB + bb]!);
+    return { cb, qb, nb };
+  });
   for (let b = 0; b < NB; b++) {
     let mu = 0;
     let s2 = 0;
-    for (const pc of perCond) {
-      let cb = 0, qb = 0, nb = 0;
-      for (let bb = 0; bb < NB; bb++) (cb += pc.C[k * NB + bb]!), (qb += pc.Q[k * NB + bb]!), (nb += pc.N[k * NB + bb]!);
+    for (const [ci, pc] of perCond.entries()) {
+      const { cb, qb, nb } = pooled[ci]!;
       if (nb === 0) continue;
       const i = k * NB + b;
       mu += (pc.C[i]! + (SHRINK * cb) / nb) / (pc.N[i]! + SHRINK) / perCond.length;

@@ -40,16 +40,22 @@ export function mustsMeetings(opts: { condIdx: number; chain: string; key: MarkK
   };
 }
 
-export function atTruth(meeting: BenchMeeting, r: ClipRecord, key: MarkKey): TrueAlignment {
+/** Leg 0's pattern, the clip's analysis and the TRUE chip phase and session chip of meeting span [s0, s1) s (rate 1). */
+export function truthAlignment(meeting: BenchMeeting, s0: number, s1: number, key: MarkKey): Omit<TrueAlignment, 'meeting' | 'features'> {
   const profile = PROFILE_V1;
   const Tc = profile.chipSec;
   const pattern = new LegPattern(key, meeting.tokens[0]!);
   const tap = meeting.sim.tap!.channels[0]!;
   const rate = meeting.sim.tap!.sampleRate;
-  const analysis = analyzeClip(tap.subarray(Math.round(r.s0 * rate), Math.round(r.s1 * rate)), rate, profile);
-  const t0 = meeting.offsets[0]! + r.s0;
+  const analysis = analyzeClip(tap.subarray(Math.round(s0 * rate), Math.round(s1 * rate)), rate, profile);
+  const t0 = meeting.offsets[0]! + s0;
   const phase = ((-t0 % Tc) + Tc) % Tc;
   const n0 = Math.round((t0 + phase) / Tc);
-  const features = tileFeatures(analysis, { rate: 1, freqScale: 1, phaseSec: phase }, profile);
-  return { meeting, pattern, analysis, features, phase, n0 };
+  return { pattern, analysis, phase, n0 };
+}
+
+export function atTruth(meeting: BenchMeeting, r: ClipRecord, key: MarkKey): TrueAlignment {
+  const t = truthAlignment(meeting, r.s0, r.s1, key);
+  const features = tileFeatures(t.analysis, { rate: 1, freqScale: 1, phaseSec: t.phase }, PROFILE_V1);
+  return { meeting, ...t, features };
 }

@@ -8,7 +8,7 @@ import { keyFromBytes } from '../../lib/mark/index.js';
 import { PROFILE_V1 } from '../../lib/mark/pattern.js';
 import { LEG_TILE_WEIGHTS } from '../../lib/mark/tile-weights.js';
 import { loadVoices } from '../meeting.js';
-import { atTruth, mustsMeetings } from './truth.js';
+import { mustsMeetings, truthAlignment } from './truth.js';
 import type { ClipRecord } from './truth.js';
 
 const key = keyFromBytes(new Uint8Array(32).fill(7));
@@ -18,7 +18,7 @@ const meetingOf = mustsMeetings({ condIdx: Number(process.env['CI_']), chain: pr
 const K = PROFILE_V1.bands;
 const ratios: number[] = [];
 for (const r of recs) {
-  const { pattern, analysis, phase, n0 } = atTruth(await meetingOf(r.trial), r, key);
+  const { pattern, analysis, phase, n0 } = truthAlignment(await meetingOf(r.trial), r.s0, r.s1, key);
   const z = (weights: Float64Array | null): number => {
     const f = tileFeatures(analysis, { rate: 1, freqScale: 1, phaseSec: phase }, PROFILE_V1, undefined, 'leg', undefined, { weights });
     let c = 0;
