@@ -37,13 +37,13 @@ test('every golden report is byte-identical', async () => {
   for (const clip of clips) {
     const out = await scanGolden(work.dir, clip);
     const json = readFileSync(join(EXPECTED_DIR, `${clip.name}.json`), 'utf8');
-    const html = readFileSync(join(EXPECTED_DIR, `${clip.name}.html`), 'utf8');
+    const html = readFileSync(join(EXPECTED_DIR, `${clip.name}.html.golden`), 'utf8');
     if (out.json !== json) {
       const a = JSON.parse(json) as { input: { sha256: string } };
       const b = JSON.parse(out.json) as { input: { sha256: string } };
       differ.push(`${clip.name}.json${a.input.sha256 !== b.input.sha256 ? ' (the clip itself differs: ffmpeg build or clip generation changed)' : ''}`);
     }
-    if (out.html !== html) differ.push(`${clip.name}.html`);
+    if (out.html !== html) differ.push(`${clip.name}.html.golden`);
   }
   assert.equal(differ, [], `reports differ from test/golden/expected: ${differ.join(', ')}`);
 });

@@ -21,7 +21,7 @@ try {
     const t0 = performance.now();
     const out = await scanGolden(work.dir, clip);
     writeFileSync(join(EXPECTED_DIR, `${clip.name}.json`), out.json);
-    writeFileSync(join(EXPECTED_DIR, `${clip.name}.html`), out.html);
+    writeFileSync(join(EXPECTED_DIR, `${clip.name}.html.golden`), out.html);
     index.push({ name: clip.name, description: clip.description, registry: clip.registry });
     const r = JSON.parse(out.json) as { legs: { token: string; pValue: number }[]; edits: unknown[] };
     console.log(`${clip.name}: ${r.legs.length} leg(s) ${r.legs.map((l) => `${l.token.slice(0, 6)} p=${l.pValue.toExponential(1)}`).join(' ')}, ${r.edits.length} edit(s) (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
