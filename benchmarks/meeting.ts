@@ -10,8 +10,8 @@ import type { AudioBuffer } from '../lib/audio/types.js';
 import { decodeWav } from '../lib/audio/wav.js';
 import { applyChain, randomStream, simulateMeeting } from '../lib/channel/index.js';
 import type { MeetingParticipant, MeetingSimulation } from '../lib/channel/index.js';
-import { embedAudio } from '../lib/mark/index.js';
-import type { MarkKey } from '../lib/mark/index.js';
+import { LegPattern, PROFILE_V1, alignmentOf, analyzeClip, embedAudio } from '../lib/mark/index.js';
+import type { BandAnalysis, MarkKey } from '../lib/mark/index.js';
 import { root } from './lib.js';
 
 export const RATE = 16000;
@@ -108,4 +108,41 @@ export async function benchMeeting(opts: { seed: number; stream: string; chain: 
     return undefined;
   };
   return { sim, tokens, offsets, downlinkOnly, speechSpan, rnd };
+}
+
+/** A clip of the musts run (benchmarks/robustness.ts MUSTS=1 CLIPS_OUT=...): where it was cut and how it scored. */
+export interface ClipRecord {
+  condition: string;
+  chain: string;
+  /** Meeting index within the condition, the meeting's seed and length (benchMeeting rebuilds it), and the clip's index within the meeting. */
+  trial: number;
+  seed: number;
+  meetingSec: number;
+  clip: number;
+  /** Clip span in the tap (s). */
+  s0: number;
+  s1: number;
+  /** Right leg's statistic / null scale, and the statistic a detection needed. */
+  z: number;
+  zNeed: number;
+  detected: boolean;
+}
+
+/** The meeting of a musts clip record, rebuilt from its seed (the meeting of the previous call is kept: records come grouped by meeting). */
+export function recordMeetings(key: MarkKey, voices: Map<string, Float32Array>): (r: ClipRecord) => Promise<BenchMeeting> {
+  let last: { seed: number; chain: string; m: BenchMeeting } | undefined;
+  return async (r) => {
+    if (last?.seed !== r.seed || last.chain !== r.chain) last = { seed: r.seed, chain: r.chain, m: await benchMeeting({ seed: r.seed, stream: 'bench/robustness-musts', chain: r.chain, key, voices, meetingSec: r.meetingSec }) };
+    return last.m;
+  };
+}
+
+/** Leg 0's pattern, the analysis of tap span [s0, s1) s, and the TRUE chip phase and session chip of its first chip (rate 1, from the simulation). */
+export function truthAlignment(meeting: BenchMeeting, s0: number, s1: number, key: MarkKey): { pattern: LegPattern; analysis: BandAnalysis; phase: number; n0: number } {
+  const pattern = new LegPattern(key, meeting.tokens[0]!);
+  const tap = meeting.sim.tap!.channels[0]!;
+  const rate = meeting.sim.tap!.sampleRate;
+  const analysis = analyzeClip(tap.subarray(Math.round(s0 * rate), Math.round(s1 * rate)), rate);
+  const { phaseSec: phase, n0 } = alignmentOf(meeting.offsets[0]! + s0, PROFILE_V1.chipSec);
+  return { pattern, analysis, phase, n0 };
 }

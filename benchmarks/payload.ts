@@ -50,7 +50,7 @@ async function main(): Promise<void> {
           const a = Math.round((span[0] / cond.timeFactor) * tap.sampleRate);
           const b = Math.min(x.length, Math.round((span[1] / cond.timeFactor) * tap.sampleRate));
           const t0 = performance.now();
-          const r = decodePayload(x.subarray(a, b), tap.sampleRate, key);
+          const r = decodePayload({ channels: [x.subarray(a, b)], sampleRate: tap.sampleRate }, { key });
           decodeSec += (performance.now() - t0) / 1000;
           audioSec += (b - a) / tap.sampleRate;
           const cell = cells[li]!;
@@ -73,9 +73,9 @@ async function main(): Promise<void> {
     const s = Math.floor(rnd.between(0, v.length / RATE - 31) * RATE);
     let clip: Float32Array = v.slice(s, s + 30 * RATE);
     if (i % 2) clip = (await applyChain({ channels: [clip], sampleRate: RATE }, 'aac:64')).channels[0]!;
-    if (decodePayload(clip, RATE, key).payloadId !== null) neg.unmarked++;
+    if (decodePayload({ channels: [clip], sampleRate: RATE }, { key }).payloadId !== null) neg.unmarked++;
     const marked = embedAudio({ channels: [clip], sampleRate: RATE }, { key: otherKey, token: `neg-${i}` }).channels[0]!;
-    if (decodePayload(marked, RATE, key).payloadId !== null) neg.otherKey++;
+    if (decodePayload({ channels: [marked], sampleRate: RATE }, { key }).payloadId !== null) neg.otherKey++;
   }
 
   const md = [

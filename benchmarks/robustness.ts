@@ -11,13 +11,17 @@
  * MUSTS=1 (`npm run bench:musts`): only the musts' cells (each condition at its must length, tap,
  * L s of downlink speech), with many clips (defaults TRIALS 25, CLIPS 12: 300 per cell, the
  * number at which 300/300 bounds the miss rate at 1%, one-sided 95%), no quality, speed or
- * negatives; writes benchmarks/results/robustness-musts.md.
+ * negatives; writes benchmarks/results/robustness-musts.md, and with CLIPS_OUT=<file> every clip's record
+ * (condition, meeting, clip span, z / null scale, z needed, detected) as JSON.
  */
+import { writeFileSync } from 'node:fs';
 import { applyChain, randomStream } from '../lib/channel/index.js';
-import { detect, embedAudio, generateKey, keyFromBytes } from '../lib/mark/index.js';
+import { DetectorCache, detect, embedAudio, generateKey, keyFromBytes } from '../lib/mark/index.js';
 import type { DetectResult, MarkKey } from '../lib/mark/index.js';
+import { zForCorrectedP } from '../lib/mark/stats.js';
 import { markdownTable, provenance, writeResult } from './lib.js';
 import { RATE, VOICES, benchMeeting, loadVoices, tokenFor, voiceLoop } from './meeting.js';
+import type { ClipRecord } from './meeting.js';
 
 const MUSTS = process.env['MUSTS'] === '1';
 const TRIALS = Number(process.env['TRIALS'] ?? (MUSTS ? 25 : 6));
@@ -33,6 +37,8 @@ const LENGTHS = [3, 5, 10, 30];
 const NEG_LENGTHS = [3, 5, 10, 30, 60];
 const MEETING_SEC = 80;
 const ALPHA = 1e-6;
+/** One cache of candidate and decoy tables for the run, as a service scanning many clips keeps. */
+const cache = new DetectorCache();
 
 const CONDITIONS: { name: string; chain: string; timeFactor: number; must?: number; goal?: number }[] = [
   { name: 'clean', chain: '', timeFactor: 1, must: 5, goal: 3 },
@@ -53,6 +59,8 @@ const CONDITIONS: { name: string; chain: string; timeFactor: number; must?: numb
 ];
 
 interface Cell {
+  /** Per-clip records of the musts run (CLIPS_OUT). */
+  clips: ClipRecord[];
   trials: number;
   hits: number;
   zs: number[];
@@ -65,7 +73,7 @@ interface Cell {
 function cellOf(map: Map<string, Cell>, key: string): Cell {
   let c = map.get(key);
   if (!c) {
-    c = { trials: 0, hits: 0, zs: [], offsetErrMs: [], falseLegs: 0, clipSec: [], offsetConf: [] };
+    c = { clips: [], trials: 0, hits: 0, zs: [], offsetErrMs: [], falseLegs: 0, clipSec: [], offsetConf: [] };
     map.set(key, c);
   }
   return c;
@@ -99,13 +107,15 @@ function frameSnrs(x: Float32Array, y: Float32Array): { overall: number; segment
 }
 
 /** Scan clip [start, end) s of a tap among the meeting's legs (leg 0 tapped) and record the outcome in a cell. */
-function scoreClip(cell: Cell, key: MarkKey, tap: Float32Array, tapRate: number, start: number, end: number, tokens: string[], offset0: number, timeFactor: number): void {
+function scoreClip(cell: Cell, key: MarkKey, tap: Float32Array, tapRate: number, start: number, end: number, tokens: string[], offset0: number, timeFactor: number, record?: Omit<ClipRecord, 's0' | 's1' | 'z' | 'zNeed' | 'detected'>): void {
   const clip = tap.subarray(Math.round(start * tapRate), Math.round(end * tapRate));
-  const r: DetectResult = detect({ samples: clip, sampleRate: tapRate }, { key, candidates: tokens, alpha: ALPHA });
+  const r: DetectResult = detect({ channels: [clip], sampleRate: tapRate }, { key, candidates: tokens, alpha: ALPHA, cache });
   cell.trials++;
   cell.clipSec.push(end - start);
   const right = r.legs.find((l) => l.token === tokens[0]);
-  cell.zs.push(r.scores.find((s) => s.token === tokens[0])!.score / r.nullScale);
+  const z = r.scores.find((s) => s.token === tokens[0])!.score / r.nullScale;
+  cell.zs.push(z);
+  if (record) cell.clips.push({ ...record, s0: start, s1: end, z, zNeed: zForCorrectedP(ALPHA, r.hypotheses), detected: right !== undefined });
   if (right) {
     cell.hits++;
     for (const s of right.segments) {
@@ -175,7 +185,7 @@ async function musts(key: MarkKey, voices: Map<string, Float32Array>, conditions
       for (let c = 0; c < CLIPS; c++) {
         const span = speechSpan(L);
         if (!span) continue;
-        scoreClip(cell, key, tap, tapRate, span[0] / cond.timeFactor, Math.min(tapSec, span[1] / cond.timeFactor), tokens, offsets[0]!, cond.timeFactor);
+        scoreClip(cell, key, tap, tapRate, span[0] / cond.timeFactor, Math.min(tapSec, span[1] / cond.timeFactor), tokens, offsets[0]!, cond.timeFactor, { condition: cond.name, chain: cond.chain, trial, seed, meetingSec: MEETING_SEC, clip: c });
       }
     }
     console.log(`${cond.name} @ ${L} s: ${cell.hits}/${cell.trials} (min z ${quantile(cell.zs, 0).toFixed(1)})`);
@@ -214,6 +224,13 @@ async function musts(key: MarkKey, voices: Map<string, Float32Array>, conditions
     `Benchmark wall time ${((performance.now() - started) / 1000).toFixed(0)} s.`,
   ].join('\n');
   console.log(`wrote ${writeResult(TRIAL_START ? `robustness-musts-from${TRIAL_START}.md` : 'robustness-musts.md', md)}`);
+  // Per-clip records (clip span in the tap, z / null scale, z needed, detected): the input of the
+  // tile-weight evaluation (models/train-tile-weights.ts --evaluate) and of any look at the misses.
+  const out = process.env['CLIPS_OUT'];
+  if (out) {
+    writeFileSync(out, `${JSON.stringify([...cells.values()].flatMap((c) => c.clips))}\n`);
+    console.log(`wrote ${out}`);
+  }
 }
 
 async function main(): Promise<void> {
@@ -241,12 +258,12 @@ async function main(): Promise<void> {
   const marked = embedAudio({ channels: [long], sampleRate: RATE }, { key, token: 'speed' }).channels[0]!;
   const embedX = 120 / ((performance.now() - t0) / 1000);
   const cands64 = Array.from({ length: 63 }, (_, i) => `speed-other-${i}`).concat(['speed']);
-  detect({ samples: marked.subarray(0, RATE * 10), sampleRate: RATE }, { key, candidates: cands64 });
+  detect({ channels: [marked.subarray(0, RATE * 10)], sampleRate: RATE }, { key, candidates: cands64, cache });
   t0 = performance.now();
-  detect({ samples: marked.subarray(RATE * 30, RATE * 90), sampleRate: RATE }, { key, candidates: cands64 });
+  detect({ channels: [marked.subarray(RATE * 30, RATE * 90)], sampleRate: RATE }, { key, candidates: cands64, cache });
   const scanX = 60 / ((performance.now() - t0) / 1000);
   t0 = performance.now();
-  detect({ samples: marked.subarray(RATE * 30, RATE * 40), sampleRate: RATE }, { key, candidates: cands64 });
+  detect({ channels: [marked.subarray(RATE * 30, RATE * 40)], sampleRate: RATE }, { key, candidates: cands64, cache });
   const scan10X = 10 / ((performance.now() - t0) / 1000);
   console.log(`speed: embed ${embedX.toFixed(0)}x, scan ${scanX.toFixed(0)}x (60 s clip), ${scan10X.toFixed(0)}x (10 s clip)`);
 
@@ -373,7 +390,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < NEG_CLIPS; i++) {
       const clip = await src.make(i);
       const tokens = Array.from({ length: 64 }, (_, j) => tokenFor(5, j));
-      const r = detect({ samples: clip, sampleRate: RATE }, { key, candidates: tokens, alpha: ALPHA });
+      const r = detect({ channels: [clip], sampleRate: RATE }, { key, candidates: tokens, alpha: ALPHA, cache });
       neg.scans++;
       neg.candidateTrials += tokens.length;
       neg.falseAttributions += r.legs.length;

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { root } from './lib.js';
 
-const ALL = ['decode', 'robustness', 'payload', 'speed'] as const;
+const ALL = ['decode', 'robustness', 'payload', 'edits', 'speed'] as const;
 const wanted = process.argv.slice(2);
 const names = wanted.length ? wanted : ALL;
 let failed = 0;

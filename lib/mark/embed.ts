@@ -13,12 +13,14 @@
  * are final so far (input length minus the latency, in total); `flush` returns the rest, so the
  * total output length equals the input length and output sample i belongs to input sample i.
  */
+import { mixToMono } from '../audio/mono.js';
 import type { AudioBuffer } from '../audio/types.js';
 import { RealFft } from '../dsp/fft.js';
 import { sqrtHann } from '../dsp/window.js';
 import type { MarkKey } from './keys.js';
-import { LegPattern, PROFILE_V1 } from './pattern.js';
-import type { MarkProfile } from './pattern.js';
+import { LegPattern } from './pattern.js';
+import { PROFILE_V1 } from './profile.js';
+import type { MarkProfile } from './profile.js';
 
 export interface EmbedOptions {
   key: MarkKey;
@@ -125,7 +127,6 @@ export class Embedder {
   constructor(opts: EmbedderOptions) {
     if (!(opts.sampleRate >= 8000 && opts.sampleRate <= 48000)) throw new RangeError(`embedder supports 8-48 kHz, got ${opts.sampleRate}`);
     if (!(Number.isInteger(opts.channels) && opts.channels >= 1)) throw new RangeError(`channels must be a positive integer, got ${opts.channels}`);
-    if (typeof opts.token !== 'string' || opts.token.length === 0) throw new RangeError('token must be a non-empty string');
     const offsetSec = opts.offsetSec ?? DEFAULTS.offsetSec;
     if (!(offsetSec >= 0) || !Number.isFinite(offsetSec)) throw new RangeError(`offsetSec must be >= 0, got ${offsetSec}`);
     this.sampleRate = opts.sampleRate;
@@ -145,7 +146,7 @@ export class Embedder {
     if (!(this.#opts.snrWindowSec > 0)) throw new RangeError(`snrWindowSec must be > 0, got ${this.#opts.snrWindowSec}`);
     this.#budgetDecay = Math.exp(-embedFrameSize(opts.sampleRate) / 2 / opts.sampleRate / this.#opts.snrWindowSec);
     this.#budgetRatio = 10 ** (-this.#opts.snrBudgetDb / 10);
-    this.#pattern = new LegPattern(opts.key, opts.token, this.#profile);
+    this.#pattern = new LegPattern(opts.key, opts.token, { profile: this.#profile });
     const n = embedFrameSize(opts.sampleRate);
     this.#n = n;
     this.#hop = n / 2;
@@ -215,12 +216,7 @@ export class Embedder {
     const kept = this.#mono.subarray(keepFrom - this.#monoStart);
     const mono = new Float32Array(kept.length + len);
     mono.set(kept, 0);
-    const inv = 1 / C;
-    for (let i = 0; i < len; i++) {
-      let s = 0;
-      for (let c = 0; c < C; c++) s += block[c]![i]!;
-      mono[kept.length + i] = s * inv;
-    }
+    mono.set(mixToMono(block), kept.length);
     this.#mono = mono;
     this.#monoStart = keepFrom;
     this.#inCount += len;
@@ -358,11 +354,8 @@ export class Embedder {
   }
 }
 
-/** Same shape as lib/audio's AudioBuffer (one Float32Array per channel + rate). */
-export type AudioChannels = AudioBuffer;
-
 /** Embed a whole signal: a loop over the streaming Embedder (no second implementation). */
-export function embedAudio(audio: AudioChannels, opts: EmbedOptions & { blockSize?: number }): AudioChannels {
+export function embedAudio(audio: AudioBuffer, opts: EmbedOptions & { blockSize?: number }): AudioBuffer {
   const emb = new Embedder({ ...opts, sampleRate: audio.sampleRate, channels: audio.channels.length });
   const C = audio.channels.length;
   const total = audio.channels[0]?.length ?? 0;

@@ -1,18 +1,29 @@
 /**
- * Public API of the per-leg mark: keys, streaming and file embedding, informed detection, the
- * blind payload, timecode confidence.
- * See lib/mark/pattern.ts (the mark's design), embed.ts (quality, latency) and detect.ts
- * (search, statistic, calibration).
+ * `earmark/mark`: the per-leg mark in full — keys, the pattern and its profile, streaming and file
+ * embedding, informed detection and its stages' building blocks, the blind payload, follow-up
+ * range scores. The package root re-exports the user-facing part (embed, detect, keys, payload).
  */
-export { KEY_BYTES, KeyStream, generateKey, keyFromBytes, keyId, legKey, parseKey, serializeKey } from './keys.js';
+export { KEY_BYTES, KeyStream, MAX_TOKEN_LENGTH, checkToken, generateKey, keyFromBytes, keyId, legKey, parseKey, serializeKey } from './keys.js';
 export type { MarkKey } from './keys.js';
+export { PROFILE_V1, bandGroup, isSyncTile, patternCycleSec } from './profile.js';
+export type { MarkProfile } from './profile.js';
+export { LegPattern, decoyToken } from './pattern.js';
+export type { DecoyRef, LegPatternOptions } from './pattern.js';
 export { Embedder, embedAudio, embedFrameSize } from './embed.js';
-export type { AudioChannels, EmbedOptions, EmbedderOptions } from './embed.js';
-export { decoyToken, detect } from './detect.js';
-export type { CandidateScore, DetectOptions, DetectResult, DetectedLeg, MarkSegment, MonoClip } from './detect.js';
-export { LegPattern, PROFILE_V1, patternCycleSec } from './pattern.js';
-export type { MarkProfile } from './pattern.js';
+export type { EmbedOptions, EmbedderOptions } from './embed.js';
+export { DETECT_DEFAULTS, DetectorCache, detect, timecodeConfidence } from './detect/index.js';
+export type { CandidateScore, DetectOptions, DetectResult, DetectedLeg, MarkSegment } from './detect/index.js';
+export { PAYLOAD_ID_BITS, PayloadLayer, crc8, payloadId, payloadSymbols } from './payload-layer.js';
+export { decodePayload } from './payload-decode.js';
+export type { PayloadOptions, PayloadResult } from './payload-decode.js';
 export { correctedPValue, normalTail } from './stats.js';
-export { PAYLOAD_ID_BITS, crc8, decodePayload, payloadId } from './payload.js';
-export type { PayloadOptions, PayloadResult } from './payload.js';
-export { timecodeConfidence } from './timecode.js';
+export { ANALYSIS_RATE, BandAnalysis, analyzeClip, chipCount } from './features/analysis.js';
+export type { AnalysisOptions } from './features/analysis.js';
+export { TileScratch, correlateTiles, tileFeatures } from './features/tiles.js';
+export type { TileFeatures, TileOptions } from './features/tiles.js';
+export { WEIGHT_BINS, boostBin } from './features/weights.js';
+export type { WeightTable } from './features/weights.js';
+export { DEFAULT_SPEED_RANGE, DEFAULT_TEMPO_RANGE, alignmentOf, chipRange, hypothesisGrid } from './search.js';
+export type { HypRecord, Hypothesis } from './search.js';
+export { scoreRanges } from './track.js';
+export type { MarkAlignment, RangeScore, ScoreRangesOptions } from './track.js';

@@ -70,6 +70,22 @@ export function parseKey(bytes: Uint8Array, name = 'key'): MarkKey {
   return key;
 }
 
+/** Longest token (characters). */
+export const MAX_TOKEN_LENGTH = 128;
+
+/**
+ * A token names one leg: 1 to 128 characters, no control characters. Control characters are
+ * reserved for the detector's decoy tokens (detect/tables.ts), so no real leg can ever carry a
+ * decoy's pattern; the embedder and LegPattern enforce this for every caller. `option` names the
+ * input in the error (an option of the caller's).
+ */
+export function checkToken(token: unknown, option = 'token'): string {
+  if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH) throw new InputError(option, `must be 1 to ${MAX_TOKEN_LENGTH} characters`);
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(token)) throw new InputError(option, 'must not contain control characters');
+  return token;
+}
+
 /** Per-leg secret: HMAC-SHA256(key, domain || token). */
 export function legKey(key: MarkKey, token: string): Uint8Array {
   return createHmac('sha256', key.bytes).update('earmark/leg/v1\0').update(token, 'utf8').digest();

@@ -5,7 +5,7 @@
  */
 import { timelineEdits } from '../edits/timeline.js';
 import type { LegKind } from '../legs.js';
-import type { DetectResult } from '../mark/detect.js';
+import type { DetectResult } from '../mark/detect/types.js';
 import type { ReportEdit, ReportLeg } from '../report/types.js';
 
 export interface CandidateInfo {

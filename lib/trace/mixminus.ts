@@ -11,8 +11,11 @@
  * μ_i ≥ minExpectedZ (enough tiles for the test to mean something), z_i ≤ μ_i − rejectSigma
  * (marked-like is rejected) and z_i < noMarkZ (consistent with no mark at all).
  */
-import type { DetectedLeg } from '../mark/detect.js';
-import type { BandAnalysis } from '../mark/features.js';
+import { toMono } from '../audio/mono.js';
+import type { AudioBuffer } from '../audio/types.js';
+import type { DetectedLeg } from '../mark/detect/types.js';
+import { analyzeClip } from '../mark/features/analysis.js';
+import type { BandAnalysis } from '../mark/features/analysis.js';
 import type { MarkKey } from '../mark/keys.js';
 import { scoreRanges } from '../mark/track.js';
 
@@ -81,17 +84,14 @@ export interface UnmarkedStretch extends Stretch {
 }
 
 /** Speech stretches inside each detected leg's span that carry no mark of that leg. */
-export function unmarkedSpeech(
-  clip: { samples: Float32Array; sampleRate: number },
-  analysis: BandAnalysis,
-  key: MarkKey,
-  legs: readonly DetectedLeg[],
-  opts: MixMinusOptions = {},
-): Map<string, UnmarkedStretch[]> {
+export function unmarkedSpeech(clip: AudioBuffer, legs: readonly DetectedLeg[], opts: MixMinusOptions & { key: MarkKey; analysis?: BandAnalysis }): Map<string, UnmarkedStretch[]> {
+  const samples = toMono(clip);
+  const key = opts.key;
+  const analysis = opts.analysis ?? analyzeClip(samples, clip.sampleRate);
   const minExpected = opts.minExpectedZ ?? 4;
   const reject = opts.rejectSigma ?? 3.5;
   const noMark = opts.noMarkZ ?? 2;
-  const stretches = speechStretches(clip.samples, clip.sampleRate, opts.vad);
+  const stretches = speechStretches(samples, clip.sampleRate, opts.vad);
   const result = new Map<string, UnmarkedStretch[]>();
   for (const leg of legs) {
     if (leg.segments.length === 0) continue;
@@ -102,7 +102,8 @@ export function unmarkedSpeech(
       .filter((s) => s.endSec - s.startSec >= (opts.vad?.minStretchSec ?? 1.5));
     if (inside.length < 2) continue;
     const best = [...leg.segments].sort((a, b) => b.z - a.z)[0]!;
-    const scores = scoreRanges(analysis, key, leg.token, { clipSec: best.startSec, sessionOffsetSec: best.sessionOffsetSec, rate: leg.speed, kind: leg.speedKind }, inside.map((s) => [s.startSec, s.endSec] as const));
+    const alignment = { clipSec: best.startSec, sessionOffsetSec: best.sessionOffsetSec, rate: leg.speed, kind: leg.speedKind };
+    const scores = scoreRanges(analysis, { key, token: leg.token, alignment, ranges: inside.map((s) => [s.startSec, s.endSec] as const) });
     const C = scores.reduce((a, s) => a + s.correlation, 0);
     const E = scores.reduce((a, s) => a + s.energy, 0);
     const found: UnmarkedStretch[] = [];

@@ -4,16 +4,15 @@
  * (registry facts, inclusion proofs, timeline edits, verdict) → report. The evidence file is only
  * read; its SHA-256 is taken at intake and again at the end.
  */
-import { decodeFile, toMono } from '../audio/decode.js';
+import { decodeFile } from '../audio/decode.js';
 import { probeFile, sha256File } from '../audio/probe.js';
 import { InputError } from '../errors.js';
-import { detect } from '../mark/detect.js';
-import type { DetectOptions } from '../mark/detect.js';
-import { ANALYSIS_RATE, analyzeClip } from '../mark/features.js';
-import { PROFILE_V1 } from '../mark/pattern.js';
-import { decodePayload, payloadId } from '../mark/payload.js';
-import type { DetectResult } from '../mark/detect.js';
+import { DETECT_DEFAULTS, DetectorCache, detect } from '../mark/detect/index.js';
+import type { DetectOptions, DetectResult } from '../mark/detect/index.js';
+import { ANALYSIS_RATE } from '../mark/features/analysis.js';
 import type { MarkKey } from '../mark/keys.js';
+import { decodePayload } from '../mark/payload-decode.js';
+import { payloadId } from '../mark/payload-layer.js';
 import { openRegistry } from '../registry/registry.js';
 import type { LegRecord } from '../registry/registry.js';
 import { REPORT_SCHEMA } from '../report/types.js';
@@ -37,8 +36,10 @@ export interface ScanOptions {
   decoys?: number;
   /** Path shown in the report (default: the path scanned). */
   displayPath?: string;
-  /** Registries with more legs than this (and no --meeting) are narrowed by the blind payload first. Default 512. */
+  /** Registries with more legs than this (and no `meeting`) are narrowed by the blind payload first. Default 512. */
   payloadPrefilterAbove?: number;
+  /** Candidate tables kept across scans with one key (see DetectOptions.cache). */
+  cache?: DetectorCache;
 }
 
 async function registryCandidates(location: string, meeting: string | undefined): Promise<{ legs: LegRecord[]; status: RegistryStatus; proofs: (tokens: string[]) => Promise<Map<string, unknown>>; close: () => Promise<void> }> {
@@ -92,16 +93,16 @@ export async function scanFile(path: string, opts: ScanOptions): Promise<Report>
       reg = await registryCandidates(opts.registry, opts.meeting);
       for (const l of reg.legs) candidates.push({ token: l.token, meeting: l.meeting, participant: l.participant, leg: l.leg, ...(l.device !== undefined ? { device: l.device } : {}), joined: l.joined });
     } else if (opts.meeting !== undefined) {
-      throw new InputError('--meeting', 'needs --registry');
+      throw new InputError('meeting', 'needs a registry (the meeting option filters its legs)');
     }
     for (const t of opts.tokens ?? []) if (!candidates.some((c) => c.token === t)) candidates.push({ token: t });
 
     const audio = await decodeFile(path, { sampleRate: ANALYSIS_RATE, mono: true });
-    const samples = toMono(audio);
+    const cache = opts.cache ?? new DetectorCache();
     // Blind payload: read it when there is nothing to test, or to narrow a very large registry.
     let payload: ReportPayload | undefined;
     const readPayload = (reason: ReportPayload['reason']): ReportPayload => {
-      const r = decodePayload(samples, audio.sampleRate, opts.key);
+      const r = decodePayload(audio, { key: opts.key, cache });
       const matches = r.payloadId === null ? [] : (reg?.legs ?? []).filter((l) => payloadId(opts.key, l.token) === r.payloadId).map((l) => l.token);
       return { id: r.payloadId, pilotScore: r.pilotZ, pilotPValue: r.pilotPValue, crcOk: r.crcOk, symbolMargins: r.symbolMargins, registryMatches: matches, reason };
     };
@@ -120,12 +121,12 @@ export async function scanFile(path: string, opts: ScanOptions): Promise<Report>
       candidates: candidates.map((c) => c.token),
       ...(opts.alpha !== undefined ? { alpha: opts.alpha } : {}),
       ...(opts.decoys !== undefined ? { decoys: opts.decoys } : {}),
+      cache,
     };
-    const detection = detectOpts.candidates.length > 0 ? detect({ samples, sampleRate: audio.sampleRate }, detectOpts) : emptyDetection(probe.durationSec, opts.alpha ?? 1e-6);
+    const detection = detectOpts.candidates.length > 0 ? detect(audio, detectOpts) : emptyDetection(probe.durationSec, opts.alpha ?? DETECT_DEFAULTS.alpha);
     if (!payload && detection.legs.length === 0) payload = readPayload('no leg detected');
     const proofs = reg ? await reg.proofs(detection.legs.map((l) => l.token)) : undefined;
-    const clip = { samples, sampleRate: audio.sampleRate };
-    const unmarked = detection.legs.length ? unmarkedSpeech(clip, analyzeClip(samples, audio.sampleRate, PROFILE_V1), opts.key, detection.legs) : new Map();
+    const unmarked = detection.legs.length ? unmarkedSpeech(audio, detection.legs, { key: opts.key }) : new Map();
     const att = attribute({
       detection,
       candidates,

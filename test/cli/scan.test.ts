@@ -5,7 +5,7 @@ import { decodeFile } from '../../lib/audio/decode.js';
 import { encodeWav } from '../../lib/audio/wav.js';
 import { readKeyFile } from '../../cli/keyfile.js';
 import { embedAudio } from '../../lib/mark/embed.js';
-import { payloadId } from '../../lib/mark/payload.js';
+import { payloadId } from '../../lib/mark/payload-layer.js';
 import { scanFile } from '../../lib/trace/scan.js';
 import type { Report } from '../../lib/report/types.js';
 import { cli } from '../helpers/cli.js';

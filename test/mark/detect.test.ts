@@ -1,9 +1,12 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { resample } from '../../lib/dsp/resample.js';
-import { crossFitScore, detect } from '../../lib/mark/detect.js';
-import { analyzeClip, tileFeatures } from '../../lib/mark/features.js';
-import { LegPattern, PROFILE_V1 } from '../../lib/mark/pattern.js';
+import { crossFitScore } from '../../lib/mark/detect/crossfit.js';
+import { detect } from '../../lib/mark/detect/index.js';
+import { analyzeClip } from '../../lib/mark/features/analysis.js';
+import { tileFeatures } from '../../lib/mark/features/tiles.js';
+import { LegPattern } from '../../lib/mark/pattern.js';
+import { PROFILE_V1 } from '../../lib/mark/profile.js';
 import { embedAudio } from '../../lib/mark/embed.js';
 import { keyFromBytes } from '../../lib/mark/keys.js';
 import { speech } from './speech.js';
@@ -23,7 +26,7 @@ async function marked(name: string, token: string, offsetSec: number, fromSec: n
 t('finds the right leg among 16 candidates and recovers its session offset (+-20 ms)', async () => {
   const y = await marked('allison-1', tokens[5]!, 5000.25, 10, 20);
   const clip = y.subarray(Math.round(4.3 * rate), Math.round(14.3 * rate));
-  const r = detect({ samples: clip, sampleRate: rate }, opts);
+  const r = detect({ channels: [clip], sampleRate: rate }, opts);
   assert.is(r.legs.length, 1);
   const leg = r.legs[0]!;
   assert.is(leg.token, tokens[5]);
@@ -43,8 +46,8 @@ const other: Float32Array = (await speech('allison-3')).subarray(0, 56 * rate);
 t('a clip up to 64 s is scored as one window: 56 s pools more z than its best 32 s window (at most sqrt(56 / 32))', async () => {
   // A tap-like clip: the marked voice plus another talker's unmarked voice at twice its amplitude.
   const y = Float32Array.from(await marked('allison-1', tokens[3]!, 9000, 20, 56), (v, i) => v + 2 * ((other[i] ?? 0) as number));
-  const r64 = detect({ samples: y, sampleRate: rate }, opts);
-  const r32 = detect({ samples: y, sampleRate: rate }, { ...opts, maxWindowSec: 32 });
+  const r64 = detect({ channels: [y], sampleRate: rate }, opts);
+  const r32 = detect({ channels: [y], sampleRate: rate }, { ...opts, maxWindowSec: 32 });
   assert.is(r64.legs[0]?.token, tokens[3]);
   assert.is(r32.legs[0]?.token, tokens[3]);
   const ratio = r64.legs[0]!.score / r32.legs[0]!.score;
@@ -63,7 +66,7 @@ t('long clips are scanned in overlapping pieces: spliced legs and offsets found,
   x.set(a);
   x.set(b, 50 * rate);
   const o = { ...opts, maxWindowSec: 16, pieceSec: 40 };
-  const r = detect({ samples: x, sampleRate: rate }, o);
+  const r = detect({ channels: [x], sampleRate: rate }, o);
   assert.equal(r.legs.map((l) => l.token).sort(), [tokens[7], tokens[8]].sort());
   for (const [token, from, to, session] of [[tokens[7]!, 0, 50, 2000], [tokens[8]!, 50, 100, 7000]] as const) {
     const leg = r.legs.find((l) => l.token === token)!;
@@ -74,7 +77,7 @@ t('long clips are scanned in overlapping pieces: spliced legs and offsets found,
       assert.ok(Math.abs(sg.sessionOffsetSec - (session + sg.startSec - from)) < 0.02, `offset ${sg.sessionOffsetSec} at ${sg.startSec}`);
     }
     // The leg's p-value is the best piece's, scanned alone at alpha / 4, times 4.
-    const alone = [0, 24, 48, 60].map((s0) => detect({ samples: x.subarray(s0 * rate, (s0 + 40) * rate), sampleRate: rate }, { ...o, pieceSec: 1000, alpha: 1e-6 / 4 }));
+    const alone = [0, 24, 48, 60].map((s0) => detect({ channels: [x.subarray(s0 * rate, (s0 + 40) * rate)], sampleRate: rate }, { ...o, pieceSec: 1000, alpha: 1e-6 / 4 }));
     const best = Math.min(...alone.map((d) => d.scores.find((sc) => sc.token === token)!.pValue));
     assert.ok(Math.abs(leg.pValue - Math.min(1, 4 * best)) <= 1e-9 * leg.pValue, `${leg.pValue} vs 4 x ${best}`);
   }
@@ -83,17 +86,17 @@ t('long clips are scanned in overlapping pieces: spliced legs and offsets found,
 
 t('a wrong key finds nothing', async () => {
   const clip = await marked('allison-1', tokens[5]!, 0, 30, 10);
-  const r = detect({ samples: clip, sampleRate: rate }, { ...opts, key: keyFromBytes(new Uint8Array(32).map((_, i) => (i * 71 + 5) & 0xff)) });
+  const r = detect({ channels: [clip], sampleRate: rate }, { ...opts, key: keyFromBytes(new Uint8Array(32).map((_, i) => (i * 71 + 5) & 0xff)) });
   assert.is(r.legs.length, 0);
   for (const s of r.scores) assert.ok(s.pValue > 1e-3, `${s.token} p ${s.pValue}`);
 });
 
 t("another leg's token finds nothing (the marked leg is not a candidate)", async () => {
   const clip = await marked('allison-1', 'unregistered-leg', 0, 45, 10);
-  const r = detect({ samples: clip, sampleRate: rate }, opts);
+  const r = detect({ channels: [clip], sampleRate: rate }, opts);
   assert.is(r.legs.length, 0);
   // ...and the same clip with the leg registered is attributed.
-  const r2 = detect({ samples: clip, sampleRate: rate }, { ...opts, candidates: [...tokens, 'unregistered-leg'] });
+  const r2 = detect({ channels: [clip], sampleRate: rate }, { ...opts, candidates: [...tokens, 'unregistered-leg'] });
   assert.equal(
     r2.legs.map((l) => l.token),
     ['unregistered-leg'],
@@ -102,7 +105,7 @@ t("another leg's token finds nothing (the marked leg is not a candidate)", async
 
 t('unmarked speech finds nothing', async () => {
   const x = (await speech('allison-3')).subarray(0, 12 * rate);
-  const r = detect({ samples: x, sampleRate: rate }, opts);
+  const r = detect({ channels: [x], sampleRate: rate }, opts);
   assert.is(r.legs.length, 0);
   assert.ok(r.nullScale >= 1 && r.nullScale < 1.3, `null scale ${r.nullScale}`);
 });
@@ -113,7 +116,7 @@ t('two legs spliced: both found, each with its own segment and session offset', 
   const clip = new Float32Array(a.length + b.length);
   clip.set(a, 0);
   clip.set(b, a.length);
-  const r = detect({ samples: clip, sampleRate: rate }, opts);
+  const r = detect({ channels: [clip], sampleRate: rate }, opts);
   assert.equal(r.legs.map((l) => l.token).sort(), [tokens[1], tokens[2]].sort());
   const segA = r.legs.find((l) => l.token === tokens[1])!.segments;
   const segB = r.legs.find((l) => l.token === tokens[2])!.segments;
@@ -129,7 +132,7 @@ t('a mix of two legs: both found', async () => {
   const a = await marked('allison-1', tokens[3]!, 10, 80, 10);
   const b = await marked('allison-2', tokens[4]!, 20, 10, 10);
   const mix = Float32Array.from(a, (v, i) => 0.6 * v + 0.6 * b[i]!);
-  const r = detect({ samples: mix, sampleRate: rate }, opts);
+  const r = detect({ channels: [mix], sampleRate: rate }, opts);
   assert.equal(r.legs.map((l) => l.token).sort(), [tokens[3], tokens[4]].sort());
 });
 
@@ -137,7 +140,7 @@ t('replay speed 1.03 (pitch and time) is searched and reported', async () => {
   const y = await marked('allison-2', tokens[7]!, 300, 30, 12);
   // Play 3% fast: the same samples at a 3% higher rate, resampled back to 16 kHz.
   const fast = resample(y, Math.round(rate * 1.03), rate);
-  const r = detect({ samples: fast, sampleRate: rate }, opts);
+  const r = detect({ channels: [fast], sampleRate: rate }, opts);
   assert.equal(
     r.legs.map((l) => l.token),
     [tokens[7]],
@@ -148,7 +151,7 @@ t('replay speed 1.03 (pitch and time) is searched and reported', async () => {
 
 t('cross-fitted statistics: standardized under no mark (mean 0, variance 1 over 600 tokens on unmarked speech)', async () => {
   const x = (await speech('allison-2')).subarray(0, 30 * rate);
-  const f = tileFeatures(analyzeClip(x, rate, PROFILE_V1), { rate: 1, freqScale: 1, phaseSec: 0 }, PROFILE_V1);
+  const f = tileFeatures(analyzeClip(x, rate), { rate: 1, freqScale: 1, phaseSec: 0 });
   for (const which of [0, 1]) {
     let s1 = 0;
     let s2 = 0;
@@ -175,7 +178,7 @@ t('cross-fitted statistics: a tap whose other half is the tapped person talking 
   const turns = Float32Array.from(down, (v, i) => (Math.floor(i / (3 * rate)) % 2 === 0 ? v : 0));
   const y = embedAudio({ channels: [turns] , sampleRate: rate }, { key, token: tokens[2]!, offsetSec: 100 }).channels[0]!;
   const tap = Float32Array.from(y, (v, i) => (Math.floor(i / (3 * rate)) % 2 === 1 ? 1.3 * own[i]! : v));
-  const f = tileFeatures(analyzeClip(tap, rate, PROFILE_V1), { rate: 1, freqScale: 1, phaseSec: 0 }, PROFILE_V1);
+  const f = tileFeatures(analyzeClip(tap, rate), { rate: 1, freqScale: 1, phaseSec: 0 });
   const pattern = new LegPattern(key, tokens[2]!);
   const n0 = Math.round(100 / PROFILE_V1.chipSec);
   // Plain statistic at the same alignment (self-normalized; sync variance from the fold).

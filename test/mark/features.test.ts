@@ -1,8 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { WEIGHT_BINS, analyzeClip, boostBin, chipCount, featureGrid, gatherFeatures, gridRows, tileFeatures, weightTable } from '../../lib/mark/features.js';
-import { PROFILE_V1 } from '../../lib/mark/pattern.js';
+import { analyzeClip, chipCount } from '../../lib/mark/features/analysis.js';
+import { featureGrid, gatherFeatures, gridRows } from '../../lib/mark/features/grid.js';
+import { tileFeatures } from '../../lib/mark/features/tiles.js';
+import { WEIGHT_BINS, boostBin, weightTable } from '../../lib/mark/features/weights.js';
+import { PROFILE_V1 } from '../../lib/mark/profile.js';
 import { speech } from './speech.js';
 
 const t = suite('mark/features');
@@ -12,8 +15,8 @@ const K = profile.bands;
 
 t('bandCumulative: one pass over several scales equals scale-by-scale, and the band sums match a direct sum over bins', async () => {
   const x = (await speech('allison-1')).subarray(0, 4 * rate);
-  const a = analyzeClip(x, rate, profile);
-  const b = analyzeClip(x, rate, profile);
+  const a = analyzeClip(x, rate, { profile });
+  const b = analyzeClip(x, rate, { profile });
   a.prepareScales([0.97, 1, 1.03]);
   for (const s of [0.97, 1, 1.03]) {
     const ca = a.bandCumulative(s);
@@ -28,17 +31,17 @@ t('bandCumulative: one pass over several scales equals scale-by-scale, and the b
 
 t('frame grid: at rate 1 and a frame-aligned phase the gathered tiles are the exact tiles up to a per-band affine map', async () => {
   const x = (await speech('allison-1')).subarray(10 * rate, 18 * rate);
-  const a = analyzeClip(x, rate, profile);
+  const a = analyzeClip(x, rate, { profile });
   const hyp = { rate: 1, freqScale: 1, phaseSec: profile.chipSec / 8 };
-  const grid = featureGrid(a, 1, profile);
-  const M = chipCount(a, hyp, profile);
-  const rows = gridRows(grid, hyp, profile, M);
+  const grid = featureGrid(a, 1);
+  const M = chipCount(a, hyp);
+  const rows = gridRows(grid, hyp, M);
   // Chip m starts 4 m frames after chip 0: the rows step by exactly four.
   for (let m = 2; m < M - 2; m++) assert.is(rows[m]! - rows[m - 1]!, 4);
-  const g = gatherFeatures(grid, hyp, profile, a);
+  const g = gatherFeatures(grid, hyp, a);
   const bins = new Uint8Array(M * K);
-  tileFeatures(a, hyp, profile, undefined, 'leg', undefined, { bins });
-  const e = tileFeatures(a, hyp, profile);
+  tileFeatures(a, hyp, { bins });
+  const e = tileFeatures(a, hyp);
   const table = weightTable(profile, 'leg')!;
   assert.is(g.chips, e.chips);
   // Away from the clip edges both are the same residual times the same weight, scaled per band by
@@ -74,9 +77,9 @@ t('frame grid: at rate 1 and a frame-aligned phase the gathered tiles are the ex
 
 t('features are centred per band, so the sync fold over the 1.024 s period adds no per-band constant', async () => {
   const x = (await speech('allison-1')).subarray(0, 30 * rate);
-  const a = analyzeClip(x, rate, profile);
-  const exact = tileFeatures(a, { rate: 1, freqScale: 1, phaseSec: 0 }, profile);
-  const gathered = gatherFeatures(featureGrid(a, 1, profile), { rate: 1, freqScale: 1, phaseSec: 0 }, profile, a);
+  const a = analyzeClip(x, rate, { profile });
+  const exact = tileFeatures(a, { rate: 1, freqScale: 1, phaseSec: 0 });
+  const gathered = gatherFeatures(featureGrid(a, 1), { rate: 1, freqScale: 1, phaseSec: 0 }, a);
   for (const f of [exact, gathered]) {
     const P = profile.period;
     const fold = new Float64Array(P * K);
@@ -106,11 +109,11 @@ t('features are centred per band, so the sync fold over the 1.024 s period adds 
 
 t('frame grid: other rates read the nearest frame, and a gather range leaves the other chips at 0', async () => {
   const x = (await speech('allison-1')).subarray(0, 6 * rate);
-  const a = analyzeClip(x, rate, profile);
+  const a = analyzeClip(x, rate, { profile });
   const hyp = { rate: 1.03, freqScale: 1.03, phaseSec: (5 * profile.chipSec) / 8 };
-  const grid = featureGrid(a, 1.03, profile);
-  const M = chipCount(a, hyp, profile);
-  const rows = gridRows(grid, hyp, profile, M);
+  const grid = featureGrid(a, 1.03);
+  const M = chipCount(a, hyp);
+  const rows = gridRows(grid, hyp, M);
   const hop = 0.008;
   for (let m = 0; m < M; m++) {
     if (rows[m]! < 0) continue;
@@ -119,8 +122,8 @@ t('frame grid: other rates read the nearest frame, and a gather range leaves the
     const tileCentre = (rows[m]! + 2 - 0.5) * hop + 0.016;
     assert.ok(Math.abs(centre - tileCentre) <= hop / 2 + 1e-9, `chip ${m}: ${centre} vs ${tileCentre}`);
   }
-  const part = gatherFeatures(grid, hyp, profile, a, undefined, [10, 20]);
-  const full = gatherFeatures(grid, hyp, profile, a);
+  const part = gatherFeatures(grid, hyp, a, { range: [10, 20] });
+  const full = gatherFeatures(grid, hyp, a);
   for (let m = 0; m < M; m++) {
     for (let k = 0; k < K; k++) {
       const want = m >= 10 && m < 20 ? full.r[m * K + k]! : 0;
@@ -161,13 +164,13 @@ t('learned tile weights: the table in lib/mark/tile-weights.ts is the one models
 
 t('tileFeatures: the weights option replaces the table tile by tile, and bins report each kept tile', async () => {
   const x = (await speech('allison-2')).subarray(0, 6 * rate);
-  const a = analyzeClip(x, rate, profile);
+  const a = analyzeClip(x, rate, { profile });
   const hyp = { rate: 1, freqScale: 1, phaseSec: 0.004 };
-  const M = chipCount(a, hyp, profile);
+  const M = chipCount(a, hyp);
   const bins = new Uint8Array(M * K);
   const ones = new Float64Array(K * WEIGHT_BINS).fill(1);
-  const plain = Float32Array.from(tileFeatures(a, hyp, profile, undefined, 'leg', undefined, { weights: ones, bins }).r);
-  const learned = tileFeatures(a, hyp, profile).r;
+  const plain = Float32Array.from(tileFeatures(a, hyp, { weights: ones, bins }).r);
+  const learned = tileFeatures(a, hyp).r;
   const table = weightTable(profile, 'leg')!;
   let kept = 0;
   for (let m = 0; m < M; m++) {

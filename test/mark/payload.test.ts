@@ -2,7 +2,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { embedAudio } from '../../lib/mark/embed.js';
 import { keyFromBytes } from '../../lib/mark/keys.js';
-import { crc8, decodePayload, payloadId, payloadSymbols } from '../../lib/mark/payload.js';
+import { decodePayload } from '../../lib/mark/payload-decode.js';
+import { crc8, payloadId, payloadSymbols } from '../../lib/mark/payload-layer.js';
 import { speech } from './speech.js';
 
 const t = suite('mark/payload');
@@ -25,14 +26,14 @@ t('CRC-8 (poly 0x07) check value; ids are 32-bit HMACs of the token, stable and 
 t('reads the payload id blindly from 30 s; nothing from unmarked speech or another key', async () => {
   const x = (await speech('allison-1')).subarray(40 * rate, 70 * rate);
   const y = embedAudio({ channels: [x], sampleRate: rate }, { key, token: 'leg-x', offsetSec: 777.7 }).channels[0]!;
-  const r = decodePayload(y, rate, key);
+  const r = decodePayload({ channels: [y], sampleRate: rate }, { key });
   assert.is(r.payloadId, payloadId(key, 'leg-x'));
   assert.ok(r.crcOk);
   assert.ok(r.pilotPValue < 1e-8, `pilot p ${r.pilotPValue}`);
-  const none = decodePayload(x, rate, key);
+  const none = decodePayload({ channels: [x], sampleRate: rate }, { key });
   assert.is(none.payloadId, null);
   assert.ok(none.pilotPValue > 1e-4, `unmarked pilot p ${none.pilotPValue}`);
-  assert.is(decodePayload(y, rate, keyFromBytes(new Uint8Array(32).fill(9))).payloadId, null);
+  assert.is(decodePayload({ channels: [y], sampleRate: rate }, { key: keyFromBytes(new Uint8Array(32).fill(9)) }).payloadId, null);
 });
 
 t('long clips are read in overlapping pieces: the marked piece is found and its p-value pays for the pieces', async () => {
@@ -43,14 +44,14 @@ t('long clips are read in overlapping pieces: the marked piece is found and its 
   x.set(a.subarray(0, Math.min(a.length, 150 * rate)));
   const tail = embedAudio({ channels: [b.subarray(0, 50 * rate)], sampleRate: rate }, { key, token: 'leg-long', offsetSec: 5000 }).channels[0]!;
   x.set(tail, 150 * rate);
-  const whole = decodePayload(x, rate, key);
-  const piece = decodePayload(x.subarray(72 * rate), rate, key, { pilotAlpha: 1e-4 / 2 });
+  const whole = decodePayload({ channels: [x], sampleRate: rate }, { key });
+  const piece = decodePayload({ channels: [x.subarray(72 * rate)], sampleRate: rate }, { key, pilotAlpha: 1e-4 / 2 });
   assert.is(whole.payloadId, payloadId(key, 'leg-long'));
   assert.is(piece.payloadId, whole.payloadId);
   assert.is(whole.hypotheses, 2 * piece.hypotheses);
   assert.ok(Math.abs(whole.pilotPValue - Math.min(1, 2 * piece.pilotPValue)) <= 1e-12 * Math.max(1e-300, whole.pilotPValue), `${whole.pilotPValue} vs 2 x ${piece.pilotPValue}`);
   // The unmarked head alone yields nothing.
-  assert.is(decodePayload(x.subarray(0, 140 * rate), rate, key).payloadId, null);
+  assert.is(decodePayload({ channels: [x.subarray(0, 140 * rate)], sampleRate: rate }, { key }).payloadId, null);
 });
 
 t.run();

@@ -1,10 +1,12 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { embedAudio } from '../../lib/mark/embed.js';
-import { analyzeClip, tileFeatures } from '../../lib/mark/features.js';
+import { timecodeConfidence } from '../../lib/mark/detect/timecode-decode.js';
+import { analyzeClip } from '../../lib/mark/features/analysis.js';
+import { tileFeatures } from '../../lib/mark/features/tiles.js';
 import { keyFromBytes } from '../../lib/mark/keys.js';
-import { LegPattern, PROFILE_V1 } from '../../lib/mark/pattern.js';
-import { timecodeConfidence } from '../../lib/mark/timecode.js';
+import { LegPattern } from '../../lib/mark/pattern.js';
+import { PROFILE_V1 } from '../../lib/mark/profile.js';
 import { speech } from './speech.js';
 
 const t = suite('mark/timecode');
@@ -18,7 +20,7 @@ t('timecode confidence is high at the true block and low at a wrong one', async 
   const x = (await speech('allison-2')).subarray(20 * rate, 30 * rate);
   const y = embedAudio({ channels: [x], sampleRate: rate }, { key, token: 'tc-leg', offsetSec: offset }).channels[0]!;
   const pattern = new LegPattern(key, 'tc-leg');
-  const f = tileFeatures(analyzeClip(y, rate, PROFILE_V1), { rate: 1, freqScale: 1, phaseSec: 0 }, PROFILE_V1);
+  const f = tileFeatures(analyzeClip(y, rate), { rate: 1, freqScale: 1, phaseSec: 0 });
   const n0 = Math.round(offset / Tc);
   const right = timecodeConfidence(f, pattern, n0, 0, f.chips);
   assert.ok(right > 0.99, `true block ${right}`);
@@ -26,7 +28,7 @@ t('timecode confidence is high at the true block and low at a wrong one', async 
   const wrong = timecodeConfidence(f, pattern, n0 + 5 * P, 0, f.chips);
   assert.ok(wrong < 0.01, `wrong block ${wrong}`);
   // Unmarked audio: no block is credible.
-  const none = timecodeConfidence(tileFeatures(analyzeClip(x, rate, PROFILE_V1), { rate: 1, freqScale: 1, phaseSec: 0 }, PROFILE_V1), pattern, n0, 0, f.chips);
+  const none = timecodeConfidence(tileFeatures(analyzeClip(x, rate), { rate: 1, freqScale: 1, phaseSec: 0 }), pattern, n0, 0, f.chips);
   assert.ok(none < 0.5, `unmarked ${none}`);
 });
 

@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { DetectResult } from '../../lib/mark/detect.js';
+import type { DetectResult } from '../../lib/mark/detect/types.js';
 import { attribute } from '../../lib/trace/attribute.js';
 
 const t = suite('trace/attribute');

@@ -2,10 +2,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { decodeFile } from '../../lib/audio/decode.js';
 import { embedAudio } from '../../lib/mark/embed.js';
-import { detect } from '../../lib/mark/detect.js';
-import { analyzeClip } from '../../lib/mark/features.js';
+import { detect } from '../../lib/mark/detect/index.js';
 import { keyFromBytes } from '../../lib/mark/keys.js';
-import { PROFILE_V1 } from '../../lib/mark/pattern.js';
 import { speechStretches, unmarkedSpeech } from '../../lib/trace/mixminus.js';
 import { tone } from '../helpers/tmp.js';
 
@@ -39,10 +37,10 @@ t("a tap: the leg's marked downlink around the tapped person's own, unmarked voi
   const tap = Float32Array.from(marked);
   const ownPart = own.subarray(R * 3, R * 10);
   for (let i = 0; i < ownPart.length; i++) tap[R * 12.5 + i]! += ownPart[i]!;
-  const clip = { samples: tap, sampleRate: R };
+  const clip = { channels: [tap], sampleRate: R };
   const detection = detect(clip, { key, candidates: ['leg-x', 'leg-y'] });
   assert.equal(detection.legs.map((l) => l.token), ['leg-x']);
-  const found = unmarkedSpeech(clip, analyzeClip(tap, R, PROFILE_V1), key, detection.legs).get('leg-x') ?? [];
+  const found = unmarkedSpeech(clip, detection.legs, { key }).get('leg-x') ?? [];
   assert.ok(found.length >= 1, 'the own-voice stretch is found');
   for (const f of found) assert.ok(f.startSec > 11.5 && f.endSec < 20.5, `unmarked stretch ${f.startSec}-${f.endSec} should lie in the own-voice part`);
   assert.ok(found.some((f) => f.endSec - f.startSec > 3));
@@ -52,10 +50,10 @@ t('no own voice: no stretch is called unmarked', async () => {
   const key = fixedKey(2);
   const others = (await decodeFile(fixture('allison-2.opus'), { sampleRate: R, mono: true })).channels[0]!.subarray(0, R * 30);
   const marked = embedAudio({ channels: [others], sampleRate: R }, { key, token: 'leg-x' }).channels[0]!;
-  const clip = { samples: marked, sampleRate: R };
+  const clip = { channels: [marked], sampleRate: R };
   const detection = detect(clip, { key, candidates: ['leg-x'] });
   assert.is(detection.legs.length, 1);
-  assert.is(unmarkedSpeech(clip, analyzeClip(marked, R, PROFILE_V1), key, detection.legs).size, 0);
+  assert.is(unmarkedSpeech(clip, detection.legs, { key }).size, 0);
 });
 
 t.run();

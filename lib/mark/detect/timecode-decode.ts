@@ -8,7 +8,7 @@
  * signs, are correlated with the group's block code at every residue x mod R_g: a_x. Under "the
  * block of relative chip 0 is x" a_x has mean mu and the other residues mean 0, all with variance V
  * (the tiles' energy), nearly independent, so log L(x) = (mu / V) a_x + const. The two groups are
- * independent (CRT, lib/mark/pattern.ts): the block's likelihood is the product.
+ * independent (CRT, pattern.ts): the block's likelihood is the product.
  *
  * Weights (why): the mark's strength varies over time (the tapped person's own voice, pauses, the
  * codec's bit allocation) and over bands (a codec keeps some bands better than others); a plain
@@ -26,7 +26,7 @@
  *    "A tutorial on hidden Markov models and selected applications in speech recognition",
  *    Proc. IEEE 77(2), 1989): per chip, sync correlation e_m ~ N(kappa q_m, q_m) when marked and
  *    N(0, q_m) when not (q_m the chip's sync energy), one state change per MARK_DWELL_SEC on average.
- *    This is the soft form of the segment's boundary rule (detect.ts: the maximum-sum run of
+ *    This is the soft form of the segment's boundary rule (segments.ts: the maximum-sum run of
  *    e_m - mu / 2 is the hard two-state segmentation) and lets the decoder read the whole analysed
  *    range, each chip in proportion to the evidence that it carries the mark.
  * With weighted tiles the same model holds (a_x is then the weighted correlation, V the weighted
@@ -40,11 +40,12 @@
  * robustness.ts, every condition, 2160 clips): blocks wrong with the window's plain decode (the detector's search) 46
  * of 1902; decoded again at the refined alignment, plain over the segment 35, band weights over
  * the segment 31, band x time weights over the analysed range 23; with the payload phase and the
- * timeline reconciliation of detect.ts 12 of 1893 (all on lone segments of 3-11 s clips at z < 12).
+ * timeline reconciliation of timeline.ts 12 of 1893 (all on lone segments of 3-11 s clips at z < 12).
  */
-import type { TileFeatures } from './features.js';
-import type { LegPattern } from './pattern.js';
-import { isSyncTile } from './pattern.js';
+import type { TileFeatures } from '../features/tiles.js';
+import { PAYLOAD_FRAME_PERIODS as PAYLOAD_FRAME } from '../payload-layer.js';
+import type { LegPattern } from '../pattern.js';
+import { isSyncTile } from '../profile.js';
 
 /** Prior weight (tiles) of the pooled band statistics in each band's estimate. */
 const BAND_PRIOR_TILES = 32;
@@ -52,8 +53,6 @@ const BAND_PRIOR_TILES = 32;
 const MARK_DWELL_SEC = 1;
 /** Prior probability that a session runs past one pattern cycle (13.4 h), where the payload frame's phase no longer follows the block modulo the cycle. */
 const BEYOND_CYCLE = 0.01;
-/** Payload frame in sync periods (lib/mark/payload.ts). */
-const PAYLOAD_FRAME = 8;
 
 /**
  * Block log-likelihoods of one segment, relative to its reported block: ll[d] (d in [0, R_A R_B))
@@ -104,7 +103,22 @@ function mod(x: number, n: number): number {
  * s = session chip of relative chip 0 modulo the sync period. Undefined when the segment's pilot
  * shows no mark (no weight is positive).
  */
-export function decodeTimecode(f: TileFeatures, pattern: LegPattern, s: number, sa: number, sb: number, lo: number, hi: number, payload?: TileFeatures): TimecodeDecode | undefined {
+export interface DecodeSpan {
+  /** Session chip of relative chip 0, modulo the sync period. */
+  shift: number;
+  /** The segment [sa, sb) (relative chips): band weights and the time-weight model's scale. */
+  segment: readonly [number, number];
+  /** The range [lo, hi) (relative chips) whose timecode tiles are read (extended to hold the segment). */
+  range: readonly [number, number];
+  /** Payload-band features at the same alignment (the block modulo the payload frame). */
+  payload?: TileFeatures;
+}
+
+export function decodeTimecode(f: TileFeatures, pattern: LegPattern, span: DecodeSpan): TimecodeDecode | undefined {
+  const s = span.shift;
+  const [sa, sb] = span.segment;
+  let [lo, hi] = span.range;
+  const payload = span.payload;
   const K = f.bands;
   const P = pattern.profile.period;
   const [RA, RB] = pattern.profile.blockPeriods;
@@ -266,7 +280,7 @@ export function decodeTimecode(f: TileFeatures, pattern: LegPattern, s: number, 
 
 /**
  * Log-likelihood of the block modulo the payload frame from the payload bands. The blind payload
- * layer (lib/mark/payload.ts) repeats every 8 sync periods in session time, and an informed
+ * layer (payload-layer.ts) repeats every 8 sync periods in session time, and an informed
  * detector knows all its signs for the leg (pilot and the leg's own symbols), so its phase tells
  * the block modulo 8 -- coprime with R_A and R_B, it tells apart blocks that differ in one group's
  * residue. Per phase y, the time-weighted correlation c_y of the payload tiles with the leg's
@@ -314,7 +328,7 @@ export function timecodeConfidence(f: TileFeatures, pattern: LegPattern, n0: num
   const P = pattern.profile.period;
   const [RA, RB] = pattern.profile.blockPeriods;
   if (mb <= ma || n0 < 0) return 0;
-  const d = decodeTimecode(f, pattern, n0 % P, ma, mb, ma, mb);
+  const d = decodeTimecode(f, pattern, { shift: n0 % P, segment: [ma, mb], range: [ma, mb] });
   if (!d) return 0;
   return shiftPosterior(d.evidence, mod(Math.floor(n0 / P) - d.block, RA * RB));
 }

@@ -1,0 +1,112 @@
+/**
+ * Informed detector: which candidate legs' marks are in a clip, where, and at what session time.
+ *
+ * Stages, one file each (span.ts runs them over one span of the clip):
+ *   tables.ts           each candidate's (and decoy's) pattern tables, cached across scans
+ *   windows.ts          analysis windows and coarse hypotheses (../search.ts: the shared plan)
+ *   window-features.ts  coarse (frame-grid) and exact tile features of a window (../features/)
+ *   sync.ts             fold + circular correlation: the sync layer's statistic at every shift
+ *   timecode-search.ts  the full statistic with the timecode residues searched (CRT)
+ *   refine.ts           the fine grid around promising windows
+ *   crossfit.ts         cross-fitted statistics for taps with the tapped person's own voice
+ *   statistics.ts       null scale from decoys, hypothesis count, gates
+ *   segments.ts         refined offsets, extents and the timecode block of detected windows
+ *   timecode-decode.ts  block log-likelihoods and confidence
+ *   timeline.ts         segments of one leg reconciled on shared timelines and merged
+ *   index.ts            this entry point: the clip, whole or in pieces
+ */
+import { toMono } from '../../audio/mono.js';
+import type { AudioBuffer } from '../../audio/types.js';
+import { InputError } from '../../errors.js';
+import { Arena } from '../arena.js';
+import { checkToken } from '../keys.js';
+import { acrossPieces, scanPieces } from '../pieces.js';
+import { PROFILE_V1 } from '../profile.js';
+import type { MarkProfile } from '../profile.js';
+import type { SegmentFinding } from './segments.js';
+import { detectSpan } from './span.js';
+import type { SpanLeg } from './span.js';
+import { DetectorCache } from './tables.js';
+import { mergeSegments } from './timeline.js';
+import { DETECT_DEFAULTS } from './types.js';
+import type { CandidateScore, DetectOptions, DetectResult, DetectedLeg } from './types.js';
+import { Workspace } from './workspace.js';
+
+export { DetectorCache } from './tables.js';
+export { DETECT_DEFAULTS } from './types.js';
+export type { CandidateScore, DetectOptions, DetectResult, DetectedLeg, MarkSegment } from './types.js';
+export { timecodeConfidence } from './timecode-decode.js';
+
+/**
+ * Scan a clip (any channel count: the channels' mean is analysed) for the candidates' marks.
+ * Clips longer than 1.25 pieceSec (default 256 s) are scanned in pieces of pieceSec overlapping by
+ * the longest analysis window, so memory and time stay linear in the length (one pass over a
+ * 38-minute recording held ~1.5 GB of band energies and grids). Every window the detector would
+ * place in the whole clip lies wholly inside some piece, so no window's evidence is lost; the
+ * correction grows instead: each piece is tested at alpha / pieces and its p-values are
+ * multiplied by the number of pieces (pieces.ts). A leg's segments from all pieces are reconciled
+ * and merged where they share a timeline, as in a clip scanned whole. The pieces' arrays come from
+ * one arena, reset between pieces (arena.ts).
+ */
+export function detect(clip: AudioBuffer, opts: DetectOptions): DetectResult {
+  opts.candidates.forEach((t) => checkToken(t, 'candidates'));
+  if (!(clip.sampleRate > 0) || clip.channels.length === 0) throw new InputError('clip', 'needs at least one channel and a positive sample rate');
+  const samples = toMono(clip);
+  const rate = clip.sampleRate;
+  const profile = opts.profile ?? PROFILE_V1;
+  const alpha = opts.alpha ?? DETECT_DEFAULTS.alpha;
+  const ctx = { cache: opts.cache ?? new DetectorCache(), workspace: new Workspace() };
+  const D = samples.length / rate;
+  const overlap = opts.maxWindowSec ?? DETECT_DEFAULTS.maxWindowSec;
+  const len = Math.max(opts.pieceSec ?? DETECT_DEFAULTS.pieceSec, 2 * overlap);
+  if (!(D > 1.25 * len)) {
+    const r = detectSpan(samples, rate, opts, ctx);
+    return { ...r, legs: r.legs.map((l) => mergedLeg(l, l.findings, l.pValue, profile)), alpha };
+  }
+  const arena = new Arena();
+  const pieces = scanPieces(samples, rate, { pieceSec: len, overlapSec: overlap }, (piece, n) => {
+    const r = detectSpan(piece, rate, { ...opts, alpha: alpha / n }, { ...ctx, arena });
+    arena.reset();
+    return r;
+  });
+  const n = pieces.length;
+  const scores: CandidateScore[] = opts.candidates.map((token) => {
+    let best: CandidateScore = { token, score: 0, pValue: 1 };
+    for (const { result } of pieces) {
+      const sc = result.scores.find((x) => x.token === token);
+      if (!sc) continue;
+      const p = acrossPieces(sc.pValue, n);
+      if (p < best.pValue || (p === best.pValue && sc.score > best.score)) best = { token, score: sc.score, pValue: p };
+    }
+    return best;
+  });
+  const legs: DetectedLeg[] = [];
+  for (const token of new Set(pieces.flatMap(({ result }) => result.legs.map((l) => l.token)))) {
+    const found = pieces.flatMap(({ startSec, result }) => result.legs.filter((l) => l.token === token).map((l) => ({ startSec, l })));
+    const top = found.reduce((x, y) => (y.l.pValue < x.l.pValue || (y.l.pValue === x.l.pValue && y.l.score > x.l.score) ? y : x));
+    const findings = found.flatMap(({ startSec, l }) => l.findings.map((fd) => shifted(fd, startSec, n)));
+    legs.push(mergedLeg(top.l, findings, acrossPieces(top.l.pValue, n), profile));
+  }
+  legs.sort((a, b) => a.pValue - b.pValue || b.score - a.score);
+  return {
+    legs,
+    scores,
+    durationSec: D,
+    nullScale: Math.max(...pieces.map(({ result }) => result.nullScale)),
+    // Each piece's p-values are corrected for its own count times the number of pieces.
+    hypotheses: n * Math.max(...pieces.map(({ result }) => result.hypotheses)),
+    alpha,
+  };
+}
+
+function mergedLeg(l: SpanLeg, findings: readonly SegmentFinding[], pValue: number, profile: MarkProfile): DetectedLeg {
+  return { token: l.token, pValue, score: l.score, segments: mergeSegments(findings, l.speed, profile), speed: l.speed, speedKind: l.speedKind };
+}
+
+/** A piece's finding on the whole clip's time axis, its p-value corrected for the pieces. */
+function shifted(fd: SegmentFinding, startSec: number, pieces: number): SegmentFinding {
+  const segment = { ...fd.segment, startSec: fd.segment.startSec + startSec, endSec: fd.segment.endSec + startSec, pValue: acrossPieces(fd.segment.pValue, pieces) };
+  if (!fd.timecode) return { segment };
+  const [a, b] = fd.timecode.rangeSec;
+  return { segment, timecode: { ...fd.timecode, rangeSec: [a + startSec, b + startSec] } };
+}
