@@ -28,3 +28,8 @@ export class ToolError extends Error {
 export function isUserFacingError(err: unknown): err is InputError | ToolError {
   return err instanceof InputError || err instanceof ToolError;
 }
+
+/** The errno code of a Node.js system error (`ENOENT`, `EACCES`, ...), if it has one. */
+export function errnoOf(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException | undefined)?.code;
+}

@@ -1,43 +1,51 @@
 /**
- * earmark public API. Everything a bridge, a tool or a regression suite imports comes from here;
- * a test pins the export list so nothing leaks or disappears by accident.
+ * earmark: what users call. Embed a leg's mark (streaming inside a bridge, or a whole file), scan
+ * a leaked clip (informed detection, the whole `earmark scan`), keys, the blind payload, reports
+ * and their renderers, decoding and probing. A test pins this list.
+ *
+ * Everything else is behind subpath exports (package.json "exports"), each with its types:
+ *   earmark/audio     WAV read/write, ffmpeg decode/encode/probe, mono downmix, limits
+ *   earmark/channel   codec chains, room, meeting simulator (regression-testing bridges)
+ *   earmark/registry  the tamper-evident session registry (file and PostgreSQL stores)
+ *   earmark/mark      the mark in full: pattern, profile, features, detector stages, range scores
+ *   earmark/trace     attribution and mix-minus reasoning behind scanFile
+ *   earmark/edits     timeline edits read off detected segments
+ *   earmark/report    report schema, JSON normalization and renderers
+ *   earmark/dsp       FFT, windows, STFT, resampling
+ * Importing the package root never loads the PostgreSQL driver (a test checks it).
  */
 export { VERSION, TOOL_NAME } from './version.js';
 export { InputError, ToolError, isUserFacingError } from './errors.js';
 export { LEG_KINDS } from './legs.js';
 export type { LegKind } from './legs.js';
 
-// Audio I/O
-export type { AudioBuffer, MonoAudio } from './audio/types.js';
-export { AUDIO_LIMITS } from './audio/types.js';
-export { decodeWav, encodeWav, WavStreamReader } from './audio/wav.js';
-export type { WavFormat, WavSampleFormat, EncodeWavOptions } from './audio/wav.js';
-export { decodeFile, decodeStream, toMono, concatBlocks } from './audio/decode.js';
+// Audio in
+export type { AudioBuffer } from './audio/types.js';
+export { decodeFile, decodeStream } from './audio/decode.js';
 export type { DecodeOptions, DecodeStream, StreamFormat } from './audio/decode.js';
-export { probeFile, sha256File } from './audio/probe.js';
+export { probeFile } from './audio/probe.js';
 export type { ProbeResult } from './audio/probe.js';
-export { resolveFfmpeg, runFfmpeg } from './audio/ffmpeg.js';
-export type { FfmpegBinary } from './audio/ffmpeg.js';
-export { writeAudioFile, outputExtension, OUTPUT_EXTENSIONS, OUTPUT_FORMATS } from './audio/encode.js';
-export type { OutputExtension, WriteAudioOptions, WrittenAudio } from './audio/encode.js';
 
-// Channel simulator: codec chains, room, meeting simulator (for regression-testing bridges)
-export * from './channel/index.js';
+// Keys and tokens
+export { checkToken, generateKey, keyFromBytes, parseKey, serializeKey } from './mark/keys.js';
+export type { MarkKey } from './mark/keys.js';
 
-// Session registry: RFC 6962 log, signed checkpoints, file and PostgreSQL stores, verification
-export * from './registry/index.js';
+// Embedding (a bridge: one streaming Embedder per leg downlink)
+export { Embedder, embedAudio } from './mark/embed.js';
+export type { EmbedOptions, EmbedderOptions } from './mark/embed.js';
 
-// Per-leg watermark: keys, streaming/file embedding, informed detection
-export * from './mark/index.js';
+// Detection and the blind payload
+export { DetectorCache, detect } from './mark/detect/index.js';
+export type { CandidateScore, DetectOptions, DetectResult, DetectedLeg, MarkSegment } from './mark/detect/index.js';
+export { payloadId } from './mark/payload-layer.js';
+export { decodePayload } from './mark/payload-decode.js';
+export type { PayloadOptions, PayloadResult } from './mark/payload-decode.js';
 
-// Scan pipeline, attribution, timeline edits, reports
+// The whole scan, and its report
 export { scanFile } from './trace/scan.js';
 export type { ScanOptions } from './trace/scan.js';
-export { attribute } from './trace/attribute.js';
-export type { Attribution, AttributionInput, CandidateInfo, RegistryStatus } from './trace/attribute.js';
-export { timelineEdits } from './edits/timeline.js';
-export type { TimelineEdit, TimelineOptions, TimelineSegment } from './edits/timeline.js';
 export { REPORT_SCHEMA } from './report/types.js';
-export type { Report, ReportEdit, ReportInput, ReportLeg, ReportSegment, EditKind } from './report/types.js';
-export { renderReportJson, normalizeReport } from './report/json.js';
-export { renderReportText, renderReportHtml } from './report/text.js';
+export type { EditKind, Report, ReportEdit, ReportInput, ReportLeg, ReportPayload, ReportSegment } from './report/types.js';
+export { renderReportJson } from './report/json.js';
+export { renderReportText } from './report/text.js';
+export { renderReportHtml } from './report/html.js';

@@ -1,153 +1,80 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as api from '../lib/index.js';
 
 const t = suite('public API');
+const root = fileURLToPath(new URL('..', import.meta.url));
 
-// The package's runtime exports, pinned: adding one is a deliberate edit here, removing or
-// renaming one breaks users (bridges, tools, regression suites) and must never happen silently.
+// The package root's runtime exports, pinned: user-facing entry points only (embed, detect, scan,
+// keys, payload, reports and renderers, decode and probe). Adding one is a deliberate edit here;
+// removing or renaming one breaks users and must never happen silently. Everything else lives
+// behind the subpath exports below.
 const EXPECTED = [
-  'AMR_NB_KBPS',
-  'AUDIO_LIMITS',
-  'CODEC_DELAY_SAMPLES',
-  'CanonicalJsonError',
-  'DEFAULT_LEG_CHAINS',
-  'DEFAULT_TURN_TAKING',
+  'DetectorCache',
   'Embedder',
-  'EventError',
-  'FILE_FORMAT',
-  'FINDING_INFO',
-  'FileStore',
-  'HASH_BYTES',
   'InputError',
-  'KEY_BYTES',
-  'KeyStream',
   'LEG_KINDS',
-  'LegPattern',
-  'NoteError',
-  'OUTPUT_EXTENSIONS',
-  'OUTPUT_FORMATS',
-  'PROFILE_V1',
-  'PROOF_BUNDLE_FORMAT',
-  'PostgresStore',
   'REPORT_SCHEMA',
-  'ROOM_DRR_DB',
-  'ROOM_PREDELAY_SEC',
-  'Registry',
-  'STEP_KINDS',
-  'STEP_SPECS',
   'TOOL_NAME',
   'ToolError',
-  'TreeBuilder',
   'VERSION',
-  'WavStreamReader',
-  'aac',
-  'activeLevelDb',
-  'amrnb',
-  'applyChain',
-  'attribute',
-  'bandpass',
-  'canonicalBytes',
-  'canonicalize',
-  'chain',
-  'checkAudio',
-  'concatBlocks',
-  'consistencyProof',
-  'correctedPValue',
-  'crop',
-  'decodeEvent',
+  'checkToken',
   'decodeFile',
-  'decodeStream',
-  'decodeWav',
-  'decoyToken',
-  'PAYLOAD_ID_BITS',
-  'crc8',
   'decodePayload',
-  'payloadId',
-  'timecodeConfidence',
-  'deriveSeed',
-  'describeChain',
-  'describeStep',
+  'decodeStream',
   'detect',
-  'ed25519KeyId',
   'embedAudio',
-  'embedFrameSize',
-  'emptyRoot',
-  'encodeEvent',
-  'encodeWav',
-  'formatCheckpoint',
-  'formatSignerKey',
-  'formatVerifierKey',
-  'g711',
-  'g722',
-  'gain',
   'generateKey',
-  'generateSignerKey',
-  'inclusionProof',
-  'isPostgresUrl',
   'isUserFacingError',
   'keyFromBytes',
-  'keyId',
-  'leafHash',
-  'legKey',
-  'makeProofBundle',
-  'mp3',
-  'newToken',
-  'nodeHash',
-  'noise',
-  'normalTail',
-  'normalizeReport',
-  'normalizeTime',
-  'openCheckpoint',
-  'openNote',
-  'openRegistry',
-  'openStore',
-  'opus',
-  'outputExtension',
-  'parseCanonical',
-  'parseChain',
-  'parseCheckpoint',
   'parseKey',
-  'parseSignedNote',
-  'parseSignerKey',
-  'parseVerifierKey',
-  'patternCycleSec',
+  'payloadId',
   'probeFile',
-  'randomStream',
-  'redactUrl',
   'renderReportHtml',
   'renderReportJson',
   'renderReportText',
-  'resample',
-  'resolveFfmpeg',
-  'room',
-  'roomImpulseResponse',
-  'runFfmpeg',
   'scanFile',
   'serializeKey',
-  'sha256File',
-  'signCheckpoint',
-  'signNote',
-  'signerFromSeed',
-  'simulateMeeting',
-  'speed',
-  'tempo',
-  'timelineEdits',
-  'toMono',
-  'transformOf',
-  'treeRoot',
-  'validateEvent',
-  'validateStep',
-  'verifierOf',
-  'verifyConsistency',
-  'verifyInclusion',
-  'verifyLog',
-  'verifyProofBundle',
-  'writeAudioFile',
 ];
+
+const SUBPATHS = ['audio', 'channel', 'registry', 'mark', 'trace', 'edits', 'report', 'dsp'];
 
 t('lib/index.ts exports exactly the pinned names', () => {
   assert.equal(Object.keys(api).sort(), [...EXPECTED].sort());
+});
+
+t('package.json exports: the root and every subpath, each with its types, from a source that exists and loads', async () => {
+  const pkg = JSON.parse(readFileSync(`${root}/package.json`, 'utf8')) as { exports: Record<string, string | { types: string; default: string }> };
+  const keys = Object.keys(pkg.exports).filter((k) => k !== './package.json');
+  assert.equal(keys.sort(), ['.', ...SUBPATHS.map((s) => `./${s}`)].sort());
+  for (const k of keys) {
+    const e = pkg.exports[k] as { types: string; default: string };
+    assert.ok(e.default.startsWith('./dist/lib/') && e.default.endsWith('.js'), `${k}: ${e.default}`);
+    assert.is(e.types, e.default.replace(/\.js$/, '.d.ts'), `${k}: types`);
+    const source = `${root}/${e.default.replace('./dist/', '').replace(/\.js$/, '.ts')}`;
+    assert.ok(existsSync(source), `${k}: ${source} exists`);
+    const mod = (await import(pathToFileURL(source).href)) as Record<string, unknown>;
+    assert.ok(Object.keys(mod).length > 0, `${k} exports something`);
+  }
+});
+
+/** Whether importing `entry` (a TS source) in a fresh process loads the pg driver. */
+function loadsPg(entry: string): boolean {
+  const code = `await import(${JSON.stringify(pathToFileURL(`${root}/${entry}`).href)});
+const { createRequire } = await import('node:module');
+const cache = createRequire(import.meta.url).cache;
+console.log(Object.keys(cache).some((p) => /[\\\\/]node_modules[\\\\/]pg[\\\\/]/.test(p)) ? 'pg' : 'no-pg');`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: root, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`import of ${entry} failed: ${r.stderr}`);
+  return r.stdout.trim() === 'pg';
+}
+
+t("import 'earmark' does not load the PostgreSQL driver; earmark/registry does", () => {
+  assert.is(loadsPg('lib/index.ts'), false, 'the root loads pg');
+  assert.is(loadsPg('lib/registry/index.ts'), true, 'the check sees pg when it is loaded');
 });
 
 t.run();

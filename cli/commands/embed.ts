@@ -5,22 +5,12 @@ import { decodeFile } from '../../lib/audio/decode.js';
 import { outputExtension, writeAudioFile } from '../../lib/audio/encode.js';
 import { InputError } from '../../lib/errors.js';
 import { embedAudio } from '../../lib/mark/embed.js';
+import { checkToken } from '../../lib/mark/keys.js';
 import type { CommandContext } from '../context.js';
 import { readKeyFile } from '../keyfile.js';
 
 /** Longest session offset accepted (a day): sessions of up to 12 hours are searched by scan. */
 const MAX_OFFSET_SEC = 86_400;
-
-/**
- * A token names one leg. Control characters are refused: decoy tokens (used by the detector to
- * estimate the null) contain one, so no real leg can ever carry a decoy's pattern.
- */
-export function checkToken(token: string): string {
-  if (token.length === 0 || token.length > 128) throw new InputError('--token', 'must be 1 to 128 characters');
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(token)) throw new InputError('--token', 'must not contain control characters');
-  return token;
-}
 
 function samePath(a: string, b: string): boolean {
   try {
@@ -42,7 +32,7 @@ export function embedCommand(cli: Argv, ctx: CommandContext): Argv {
         .option('token', { type: 'string', demandOption: true, describe: "the leg's registry token" })
         .option('offset', { type: 'number', default: 0, describe: "session offset (s) of the input's first sample" }),
     async (args) => {
-      const token = checkToken(args.token);
+      const token = checkToken(args.token, '--token');
       if (!Number.isFinite(args.offset) || args.offset < 0 || args.offset > MAX_OFFSET_SEC)
         throw new InputError('--offset', `must be between 0 and ${MAX_OFFSET_SEC} seconds, got ${String(args.offset)}`);
       outputExtension(args.out);

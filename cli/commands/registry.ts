@@ -3,7 +3,7 @@ import type { Argv } from 'yargs';
 import { InputError } from '../../lib/errors.js';
 import { NoteError, parseCheckpoint, parseSignedNote } from '../../lib/registry/checkpoint.js';
 import { verifyProofBundle } from '../../lib/registry/bundle.js';
-import { LEG_KINDS } from '../../lib/registry/events.js';
+import { LEG_KINDS } from '../../lib/legs.js';
 import type { RegistryEvent } from '../../lib/registry/events.js';
 import { openRegistry } from '../../lib/registry/registry.js';
 import type { IndexedEvent, OpenRegistryOptions, Registry } from '../../lib/registry/registry.js';

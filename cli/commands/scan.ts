@@ -2,11 +2,13 @@ import { writeFile } from 'node:fs/promises';
 import type { Argv } from 'yargs';
 import { InputError } from '../../lib/errors.js';
 import { renderReportJson } from '../../lib/report/json.js';
-import { renderReportHtml, renderReportText } from '../../lib/report/text.js';
+import { renderReportHtml } from '../../lib/report/html.js';
+import { renderReportText } from '../../lib/report/text.js';
 import { scanFile } from '../../lib/trace/scan.js';
+import { DETECT_DEFAULTS } from '../../lib/mark/detect/types.js';
 import type { CommandContext } from '../context.js';
 import { readKeyFile } from '../keyfile.js';
-import { checkToken } from './embed.js';
+import { checkToken } from '../../lib/mark/keys.js';
 
 export function scanCommand(cli: Argv, ctx: CommandContext): Argv {
   return cli.command(
@@ -19,12 +21,13 @@ export function scanCommand(cli: Argv, ctx: CommandContext): Argv {
         .option('registry', { type: 'string', describe: 'registry directory or postgres:// URL: its legs are the candidates (without it, the blind payload id is read)' })
         .option('meeting', { type: 'string', describe: "only this meeting's legs are candidates" })
         .option('token', { type: 'string', array: true, describe: 'extra candidate token(s)' })
-        .option('alpha', { type: 'number', default: 1e-6, describe: 'family-wise false-attribution level per scan' })
+        .option('alpha', { type: 'number', default: DETECT_DEFAULTS.alpha, describe: 'family-wise false-attribution level per scan' })
         .option('json', { type: 'boolean', default: false, describe: 'print the earmark.report/1 JSON on stdout' })
         .option('html', { type: 'string', describe: 'also write an HTML report to this file' }),
     async (args) => {
       if (!(args.alpha > 0 && args.alpha < 1)) throw new InputError('--alpha', `must be between 0 and 1, got ${String(args.alpha)}`);
-      const tokens = (args.token ?? []).map((t) => checkToken(String(t)));
+      if (args.meeting !== undefined && args.registry === undefined) throw new InputError('--meeting', 'needs --registry');
+      const tokens = (args.token ?? []).map((t) => checkToken(String(t), '--token'));
       const key = await readKeyFile(args.key);
       const report = await scanFile(args.clip, {
         key,

@@ -10,7 +10,8 @@
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { InputError, ToolError } from '../errors.js';
-import { streamFfmpeg } from './ffmpeg.js';
+import { isNotAudioFailure, streamFfmpeg } from './ffmpeg.js';
+import { mixToMono } from './mono.js';
 import type { AudioBuffer } from './types.js';
 import { AUDIO_LIMITS } from './types.js';
 import { WavStreamReader } from './wav.js';
@@ -114,15 +115,6 @@ function checkFinite(path: string, block: Float32Array[], base: number): void {
   }
 }
 
-function downmix(block: Float32Array[]): Float32Array[] {
-  if (block.length === 1) return block;
-  const n = block[0]?.length ?? 0;
-  const out = new Float32Array(n);
-  for (const ch of block) for (let i = 0; i < n; i++) out[i]! += ch[i]!;
-  const g = 1 / block.length;
-  for (let i = 0; i < n; i++) out[i]! *= g;
-  return [out];
-}
 
 /**
  * Stream-decode a file. Native WAV is used when no resampling/trim is asked (or the rate
@@ -187,7 +179,7 @@ export function decodeStream(path: string, opts: DecodeOptions = {}): DecodeStre
           if ((block[0]?.length ?? 0) === 0) continue;
           checkFinite(path, block, emitted);
           emitted += block[0]!.length;
-          yield opts.mono ? downmix(block) : block;
+          yield opts.mono ? [mixToMono(block)] : block;
         }
         await finish();
       } catch (err) {
@@ -212,7 +204,7 @@ export function decodeStream(path: string, opts: DecodeOptions = {}): DecodeStre
 /** Turn an ffmpeg failure on the user's file into an input error ("not audio", etc.). */
 function asInputError(path: string, err: ToolError): InputError {
   const msg = err.message.replace(`${path}: `, '');
-  if (/Invalid data found|could not find codec|does not contain any stream|Output file #0 does not contain|Stream map '0:a:0' matches no streams|matches no streams/i.test(msg))
+  if (isNotAudioFailure(msg))
     return new InputError(path, 'not an audio file ffmpeg can read (no decodable audio stream)', { cause: err });
   return new InputError(path, msg, { cause: err });
 }
@@ -238,7 +230,3 @@ export function concatBlocks(parts: Float32Array[][], channelCount: number): Flo
   return out;
 }
 
-/** Mean of all channels. */
-export function toMono(audio: AudioBuffer): Float32Array {
-  return downmix(audio.channels)[0] ?? new Float32Array(0);
-}

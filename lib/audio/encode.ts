@@ -7,6 +7,8 @@ import { stat, writeFile } from 'node:fs/promises';
 import { dirname, extname } from 'node:path';
 import { InputError, ToolError } from '../errors.js';
 import { runFfmpeg } from './ffmpeg.js';
+import { AAC_SAMPLE_RATES, AMR_NB_KBPS, MP3_SAMPLE_RATES } from './codec-facts.js';
+import { mixToMono } from './mono.js';
 import type { AudioBuffer } from './types.js';
 import { AUDIO_LIMITS } from './types.js';
 import { encodeWav } from './wav.js';
@@ -27,24 +29,21 @@ interface OutputFormat {
   extra?: readonly string[];
 }
 
-const MP3_RATES = [8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000];
-const AAC_RATES = [8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, 64000, 88200, 96000];
 
 /** Encoder per extension. Opus is written at 48 kHz (its native rate; other input rates make
  * ffmpeg's decoder misalign the pre-skip), AMR at 8 kHz mono. */
 export const OUTPUT_FORMATS: { readonly [E in Exclude<OutputExtension, 'wav'>]: OutputFormat } = {
   flac: { codec: 'flac', muxer: 'flac', maxChannels: 8, extra: ['-sample_fmt', 's16'] },
-  mp3: { codec: 'libmp3lame', muxer: 'mp3', defaultKbps: 128, rates: MP3_RATES, fallbackRate: 48000, maxChannels: 2 },
-  m4a: { codec: 'aac', muxer: 'ipod', defaultKbps: 128, rates: AAC_RATES, fallbackRate: 48000, maxChannels: 8, extra: ['-movflags', '+faststart'] },
-  mp4: { codec: 'aac', muxer: 'mp4', defaultKbps: 128, rates: AAC_RATES, fallbackRate: 48000, maxChannels: 8, extra: ['-movflags', '+faststart'] },
-  aac: { codec: 'aac', muxer: 'adts', defaultKbps: 128, rates: AAC_RATES, fallbackRate: 48000, maxChannels: 8 },
+  mp3: { codec: 'libmp3lame', muxer: 'mp3', defaultKbps: 128, rates: MP3_SAMPLE_RATES, fallbackRate: 48000, maxChannels: 2 },
+  m4a: { codec: 'aac', muxer: 'ipod', defaultKbps: 128, rates: AAC_SAMPLE_RATES, fallbackRate: 48000, maxChannels: 8, extra: ['-movflags', '+faststart'] },
+  mp4: { codec: 'aac', muxer: 'mp4', defaultKbps: 128, rates: AAC_SAMPLE_RATES, fallbackRate: 48000, maxChannels: 8, extra: ['-movflags', '+faststart'] },
+  aac: { codec: 'aac', muxer: 'adts', defaultKbps: 128, rates: AAC_SAMPLE_RATES, fallbackRate: 48000, maxChannels: 8 },
   ogg: { codec: 'libopus', muxer: 'ogg', defaultKbps: 64, rates: [48000], fallbackRate: 48000, maxChannels: 2 },
   opus: { codec: 'libopus', muxer: 'ogg', defaultKbps: 64, rates: [48000], fallbackRate: 48000, maxChannels: 2 },
   webm: { codec: 'libopus', muxer: 'webm', defaultKbps: 64, rates: [48000], fallbackRate: 48000, maxChannels: 2 },
   amr: { codec: 'libopencore_amrnb', muxer: 'amr', defaultKbps: 12.2, rates: [8000], fallbackRate: 8000, maxChannels: 1 },
 };
 
-const AMR_MODES_KBPS = [4.75, 5.15, 5.9, 6.7, 7.4, 7.95, 10.2, 12.2];
 
 export const OUTPUT_EXTENSIONS: readonly OutputExtension[] = ['wav', ...(Object.keys(OUTPUT_FORMATS) as Exclude<OutputExtension, 'wav'>[])];
 
@@ -68,13 +67,6 @@ export function outputExtension(path: string): OutputExtension {
   if (!(OUTPUT_EXTENSIONS as readonly string[]).includes(ext))
     throw new InputError(path, `cannot write ${ext ? `".${ext}"` : 'a file without an extension'} (supported: ${OUTPUT_EXTENSIONS.map((e) => `.${e}`).join(' ')})`);
   return ext as OutputExtension;
-}
-
-function downmix(channels: Float32Array[]): Float32Array[] {
-  const n = channels[0]!.length;
-  const out = new Float32Array(n);
-  for (const ch of channels) for (let i = 0; i < n; i++) out[i]! += ch[i]! / channels.length;
-  return [out];
 }
 
 async function checkOutputPath(path: string): Promise<void> {
@@ -106,7 +98,7 @@ export async function writeAudioFile(path: string, audio: AudioBuffer, opts: Wri
     return { path, extension, encoder: 'native-wav' };
   }
   const fmt = OUTPUT_FORMATS[extension];
-  const channels = nCh > fmt.maxChannels ? downmix(audio.channels) : audio.channels;
+  const channels = nCh > fmt.maxChannels ? [mixToMono(audio.channels)] : audio.channels;
   const args = ['-f', 'wav', '-i', 'pipe:0'];
   const outRate = !fmt.rates || fmt.rates.includes(audio.sampleRate) ? audio.sampleRate : fmt.fallbackRate!;
   // Resample in float: soxr asked for integer output dithers with a random seed.
@@ -114,8 +106,8 @@ export async function writeAudioFile(path: string, audio: AudioBuffer, opts: Wri
   args.push('-ar', String(outRate), '-c:a', fmt.codec);
   if (fmt.defaultKbps !== undefined) {
     const kbps = opts.bitrateKbps ?? fmt.defaultKbps;
-    if (fmt.codec === 'libopencore_amrnb' && !AMR_MODES_KBPS.includes(kbps))
-      throw new InputError(path, `AMR-NB bit rate must be one of ${AMR_MODES_KBPS.join(', ')} kbit/s, got ${kbps}`);
+    if (fmt.codec === 'libopencore_amrnb' && !(AMR_NB_KBPS as readonly number[]).includes(kbps))
+      throw new InputError(path, `AMR-NB bit rate must be one of ${AMR_NB_KBPS.join(', ')} kbit/s, got ${kbps}`);
     if (!(kbps > 0 && kbps <= 1024)) throw new InputError(path, `bit rate ${kbps} kbit/s is out of range`);
     args.push('-b:a', String(Math.round(kbps * 1000)));
   }

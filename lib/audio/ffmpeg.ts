@@ -102,6 +102,14 @@ export function runFfmpeg(args: readonly string[], opts: FfmpegRunOptions = {}):
   });
 }
 
+/**
+ * Whether an ffmpeg failure says the input holds no decodable audio (not audio, an unknown codec,
+ * no audio stream, nothing left to read) rather than a problem of the tool itself.
+ */
+export function isNotAudioFailure(message: string): boolean {
+  return /Invalid data found|could not find codec|does not contain any stream|Output file #0 does not contain|matches no streams|End of file/i.test(message);
+}
+
 /** Turn ffmpeg's stderr into one informative line. */
 export function ffmpegFailure(inputName: string, stderr: string, code: number | null): ToolError {
   const lines = stderr

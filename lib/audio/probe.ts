@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { InputError, ToolError } from '../errors.js';
 import { checkInputFile, decodeStream } from './decode.js';
-import { runFfmpeg } from './ffmpeg.js';
+import { isNotAudioFailure, runFfmpeg } from './ffmpeg.js';
 
 export interface ProbeResult {
   path: string;
@@ -64,7 +64,7 @@ async function streamFacts(path: string): Promise<StreamFacts> {
     if (!facts) throw new InputError(path, 'ffmpeg found no audio stream');
     return facts;
   } catch (err) {
-    if (err instanceof ToolError && /matches no streams|Invalid data|could not find codec|End of file/i.test(err.message))
+    if (err instanceof ToolError && isNotAudioFailure(err.message))
       throw new InputError(path, 'not an audio file ffmpeg can read (no decodable audio stream)');
     throw err;
   }

@@ -4,12 +4,6 @@ export interface AudioBuffer {
   sampleRate: number;
 }
 
-/** Mono audio, the analysis form used by the DSP, mark and edit code. */
-export interface MonoAudio {
-  samples: Float32Array;
-  sampleRate: number;
-}
-
 /** Limits that reject absurd inputs before any allocation is made from a header's claims. */
 export const AUDIO_LIMITS = {
   minSampleRate: 1000,

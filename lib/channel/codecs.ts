@@ -20,6 +20,8 @@
  * `codecDelay: 'keep'` returns what the decoder produced (a real leak has the delay).
  */
 import { runFfmpeg } from '../audio/ffmpeg.js';
+import { AAC_SAMPLE_RATES, MP3_SAMPLE_RATES } from '../audio/codec-facts.js';
+import { toMono } from '../audio/mono.js';
 import type { AudioBuffer } from '../audio/types.js';
 import { decodeWav, encodeWav } from '../audio/wav.js';
 import type { ChannelStep, StepOf } from './steps.js';
@@ -45,9 +47,6 @@ export type CodecKind = 'amrnb' | 'g711' | 'g722' | 'opus' | 'aac' | 'mp3';
  */
 const SOXR = 'aresample=resampler=soxr:precision=28,aformat=sample_fmts=flt';
 
-/** Sample rates AAC-LC and MP3 encoders take; other rates are resampled to 48 kHz first. */
-const AAC_RATES = [8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, 64000, 88200, 96000];
-const MP3_RATES = [8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000];
 
 interface CodecPlan {
   outRate: number;
@@ -106,7 +105,7 @@ function codecPlan(step: StepOf<CodecKind>, inRate: number): CodecPlan {
         delaySamples: CODEC_DELAY_SAMPLES.opus,
       };
     case 'aac': {
-      const outRate = AAC_RATES.includes(inRate) ? inRate : 48000;
+      const outRate = AAC_SAMPLE_RATES.includes(inRate) ? inRate : 48000;
       return {
         outRate,
         mono: false,
@@ -116,7 +115,7 @@ function codecPlan(step: StepOf<CodecKind>, inRate: number): CodecPlan {
       };
     }
     case 'mp3': {
-      const outRate = MP3_RATES.includes(inRate) ? inRate : 48000;
+      const outRate = MP3_SAMPLE_RATES.includes(inRate) ? inRate : 48000;
       return {
         outRate,
         mono: false,
@@ -143,12 +142,7 @@ function readWav(bytes: Uint8Array, name: string): AudioBuffer {
 }
 
 function downmix(audio: AudioBuffer): AudioBuffer {
-  if (audio.channels.length === 1) return audio;
-  const n = audio.channels[0]!.length;
-  const out = new Float32Array(n);
-  const g = 1 / audio.channels.length;
-  for (const ch of audio.channels) for (let i = 0; i < n; i++) out[i]! += ch[i]! * g;
-  return { channels: [out], sampleRate: audio.sampleRate };
+  return audio.channels.length === 1 ? audio : { channels: [toMono(audio)], sampleRate: audio.sampleRate };
 }
 
 /** Drop `skip` leading samples, then cut or zero-pad every channel to `length`. */

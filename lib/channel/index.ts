@@ -30,10 +30,9 @@ export type { CodecDelayMode, CodecKind } from './codecs.js';
 export { ROOM_DRR_DB, ROOM_PREDELAY_SEC, roomImpulseResponse } from './effects.js';
 export { deriveSeed, randomStream } from './random.js';
 export type { RandomStream } from './random.js';
-export { DEFAULT_LEG_CHAINS, DEFAULT_TURN_TAKING, LEG_KINDS, activeLevelDb, simulateMeeting } from './meeting.js';
+export { DEFAULT_LEG_CHAINS, DEFAULT_TURN_TAKING, activeLevelDb, simulateMeeting } from './meeting.js';
 export type {
   LegHook,
-  LegKind,
   MeetingOptions,
   MeetingParticipant,
   MeetingSimulation,

@@ -12,6 +12,7 @@
  * Timing: codec delays are compensated (codecs.ts), so the truth intervals hold on the uplinks,
  * the downlinks and the tap, up to whatever the capture chain does (speed, tempo, crop).
  */
+import { toMono } from '../audio/mono.js';
 import type { AudioBuffer } from '../audio/types.js';
 import { InputError } from '../errors.js';
 import { runResample, trimAndFit } from './codecs.js';
@@ -24,8 +25,6 @@ import { applyChain, checkAudio } from './transform.js';
 import { LEG_KINDS } from '../legs.js';
 import type { LegKind } from '../legs.js';
 
-export { LEG_KINDS };
-export type { LegKind };
 
 /**
  * Codec chains per leg kind, in each direction. PSTN / mobile dial-in crosses a G.711 trunk and
@@ -223,16 +222,8 @@ export function activeLevelDb(x: Float32Array, sampleRate: number): number {
   return 10 * Math.log10(active.reduce((s, e) => s + e, 0) / active.length);
 }
 
-function mono(audio: AudioBuffer): Float32Array {
-  if (audio.channels.length === 1) return audio.channels[0]!;
-  const n = audio.channels[0]!.length;
-  const out = new Float32Array(n);
-  for (const ch of audio.channels) for (let i = 0; i < n; i++) out[i]! += ch[i]! / audio.channels.length;
-  return out;
-}
-
 async function toBridgeRate(audio: AudioBuffer, rate: number): Promise<Float32Array> {
-  const m: AudioBuffer = { channels: [mono(audio)], sampleRate: audio.sampleRate };
+  const m: AudioBuffer = { channels: [toMono(audio)], sampleRate: audio.sampleRate };
   return m.sampleRate === rate ? m.channels[0]! : (await runResample(m, rate)).channels[0]!;
 }
 

@@ -7,10 +7,10 @@
  * colon, in the order listed in STEP_SPECS. `describeChain(parseChain(s))` gives back a
  * canonical form of `s`; `parseChain(describeChain(steps))` gives back `steps`.
  */
+import { AMR_NB_KBPS } from '../audio/codec-facts.js';
 import { InputError } from '../errors.js';
 
-/** The bit rates (kbit/s) of the eight AMR-NB codec modes (3GPP TS 26.071). */
-export const AMR_NB_KBPS = [4.75, 5.15, 5.9, 6.7, 7.4, 7.95, 10.2, 12.2] as const;
+export { AMR_NB_KBPS };
 export type AmrNbKbps = (typeof AMR_NB_KBPS)[number];
 
 export type G711Law = 'mu' | 'a';

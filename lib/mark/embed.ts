@@ -19,7 +19,7 @@ import { RealFft } from '../dsp/fft.js';
 import { sqrtHann } from '../dsp/window.js';
 import type { MarkKey } from './keys.js';
 import { LegPattern } from './pattern.js';
-import { PROFILE_V1 } from './profile.js';
+import { MASK_RELEASE_SEC, PROFILE_V1 } from './profile.js';
 import type { MarkProfile } from './profile.js';
 
 export interface EmbedOptions {
@@ -74,7 +74,7 @@ export interface EmbedderOptions extends EmbedOptions {
   channels: number;
 }
 
-const DEFAULTS = { offsetSec: 0, strength: 0.014, boostExponent: 0.5, boostCap: 128, releaseSec: 0.1, silenceDbfs: -60, minFrameSnrDb: -Infinity, snrBudgetDb: 24, snrWindowSec: 3 };
+const DEFAULTS = Object.freeze({ offsetSec: 0, strength: 0.014, boostExponent: 0.5, boostCap: 128, releaseSec: MASK_RELEASE_SEC, silenceDbfs: -60, minFrameSnrDb: -Infinity, snrBudgetDb: 24, snrWindowSec: 3 });
 
 /** Frame size used by the embedder at a sample rate. */
 export function embedFrameSize(sampleRate: number): number {

@@ -50,6 +50,13 @@ export function patternCycleSec(profile: MarkProfile = PROFILE_V1): number {
   return profile.chipSec * profile.period * profile.blockPeriods[0] * profile.blockPeriods[1];
 }
 
+/**
+ * The embedder's forward-masking memory (s): the masking reference decays from louder past frames
+ * over this time (embed.ts default `releaseSec`), and the detector's weights estimate the boost
+ * with the same memory (features/weights.ts).
+ */
+export const MASK_RELEASE_SEC = 0.1;
+
 /** Whether tile (n, k) belongs to the sync layer (a checkerboard: n + k even). */
 export function isSyncTile(n: number, k: number): boolean {
   return ((n + k) & 1) === 0;

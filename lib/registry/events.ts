@@ -21,8 +21,6 @@ import { canonicalBytes, parseCanonical } from './jcs.js';
 import { LEG_KINDS } from '../legs.js';
 import type { LegKind } from '../legs.js';
 
-export { LEG_KINDS };
-export type { LegKind };
 
 export interface MeetingCreated {
   type: 'meeting.created';

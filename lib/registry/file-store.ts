@@ -16,7 +16,7 @@
  */
 import { mkdir, open, readdir, readFile, rename, stat, truncate, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { InputError } from '../errors.js';
+import { errnoOf, InputError } from '../errors.js';
 import { formatVerifierKey, parseVerifierKey, verifierOf } from './checkpoint.js';
 import { canonicalize, parseCanonical } from './jcs.js';
 import { readOrCreateSigningKey, readSigningKey } from './keyfile.js';
@@ -43,10 +43,6 @@ interface SplitFile {
   lines: Uint8Array[];
   tornTailBytes: number;
   byteLength: number;
-}
-
-function errno(err: unknown): string | undefined {
-  return (err as NodeJS.ErrnoException | undefined)?.code;
 }
 
 function splitLines(bytes: Uint8Array): SplitFile {
@@ -83,7 +79,7 @@ export class FileStore implements RegistryStore {
     try {
       info = await stat(this.dir);
     } catch (err) {
-      if (errno(err) === 'ENOENT') throw new InputError(this.location, 'no registry here (create one with earmark registry init or registry add)');
+      if (errnoOf(err) === 'ENOENT') throw new InputError(this.location, 'no registry here (create one with earmark registry init or registry add)');
       throw new InputError(this.location, `cannot read registry (${(err as Error).message})`);
     }
     if (!info.isDirectory()) throw new InputError(this.location, 'not a registry directory (expected a directory holding registry.json and log.jsonl)');
@@ -95,7 +91,7 @@ export class FileStore implements RegistryStore {
     try {
       text = await readFile(this.#path(META), 'utf8');
     } catch (err) {
-      if (errno(err) === 'ENOENT') throw new InputError(this.location, 'not a registry (no registry.json in the directory)');
+      if (errnoOf(err) === 'ENOENT') throw new InputError(this.location, 'not a registry (no registry.json in the directory)');
       throw new InputError(this.location, `cannot read registry.json (${(err as Error).message})`);
     }
     try {
@@ -115,7 +111,7 @@ export class FileStore implements RegistryStore {
     try {
       await mkdir(this.dir, { recursive: true });
     } catch (err) {
-      if (errno(err) === 'EEXIST' || errno(err) === 'ENOTDIR') throw new InputError(this.location, 'not a registry directory (a file is in the way)');
+      if (errnoOf(err) === 'EEXIST' || errnoOf(err) === 'ENOTDIR') throw new InputError(this.location, 'not a registry directory (a file is in the way)');
       throw new InputError(this.location, `cannot create registry directory (${(err as Error).message})`);
     }
     await this.#checkDirectory();
@@ -156,7 +152,7 @@ export class FileStore implements RegistryStore {
     try {
       lock = await this.#lock();
     } catch (err) {
-      if (!['EACCES', 'EPERM', 'EROFS'].includes(errno(err) ?? '')) throw err;
+      if (!['EACCES', 'EPERM', 'EROFS'].includes(errnoOf(err) ?? '')) throw err;
     }
     try {
       return await fn();
@@ -171,8 +167,8 @@ export class FileStore implements RegistryStore {
     } catch (err) {
       // A missing log or checkpoint file reads as empty: verification then reports what the
       // checkpoints (or their absence) say about it.
-      if (errno(err) === 'ENOENT') return { lines: [], tornTailBytes: 0, byteLength: 0 };
-      if (errno(err) === 'EISDIR') throw new InputError(this.location, `${name} is a directory, not a file`);
+      if (errnoOf(err) === 'ENOENT') return { lines: [], tornTailBytes: 0, byteLength: 0 };
+      if (errnoOf(err) === 'EISDIR') throw new InputError(this.location, `${name} is a directory, not a file`);
       throw new InputError(this.location, `cannot read ${name} (${(err as Error).message})`);
     }
   }

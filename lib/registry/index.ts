@@ -35,8 +35,8 @@ export {
   openCheckpoint,
 } from './checkpoint.js';
 export type { VerifierKey, SignerKey, Checkpoint, SignedNote, NoteSignature } from './checkpoint.js';
-export { LEG_KINDS, EventError, newToken, normalizeTime, validateEvent, encodeEvent, decodeEvent } from './events.js';
-export type { LegKind, RegistryEvent, EventType, MeetingCreated, LegJoined, LegLeft, KeyRotated } from './events.js';
+export { EventError, newToken, normalizeTime, validateEvent, encodeEvent, decodeEvent } from './events.js';
+export type { RegistryEvent, EventType, MeetingCreated, LegJoined, LegLeft, KeyRotated } from './events.js';
 export type { RegistryStore, RegistryDescription, StoredCheckpoint, LogSnapshot, AppendPlanner, AppendResult } from './store.js';
 export { isPostgresUrl } from './store.js';
 export { FileStore, FILE_FORMAT } from './file-store.js';

@@ -5,13 +5,9 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { InputError } from '../errors.js';
+import { errnoOf, InputError } from '../errors.js';
 import { formatSignerKey, generateSignerKey, NoteError, parseSignerKey } from './checkpoint.js';
 import type { SignerKey } from './checkpoint.js';
-
-function errno(err: unknown): string | undefined {
-  return (err as NodeJS.ErrnoException | undefined)?.code;
-}
 
 /** A fresh origin: a schema-less URL-like name unique to this registry. */
 export function newOrigin(): string {
@@ -24,7 +20,7 @@ export async function readSigningKey(path: string): Promise<SignerKey> {
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    if (errno(err) === 'ENOENT') throw new InputError(path, 'signing key not found (it is created with the registry; pass its path with --signing-key)');
+    if (errnoOf(err) === 'ENOENT') throw new InputError(path, 'signing key not found (it is created with the registry; pass its path as signingKeyPath)');
     throw new InputError(path, `cannot read signing key (${(err as Error).message})`);
   }
   try {
@@ -56,7 +52,7 @@ export async function readOrCreateSigningKey(path: string, origin: string | unde
     fh = await open(path, 'wx', 0o600);
   } catch (err) {
     // Another process created it first: use theirs.
-    if (errno(err) === 'EEXIST') return readSigningKey(path);
+    if (errnoOf(err) === 'EEXIST') return readSigningKey(path);
     throw new InputError(path, `cannot create signing key (${(err as Error).message})`);
   }
   try {

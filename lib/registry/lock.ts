@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { link, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { InputError } from '../errors.js';
+import { errnoOf, InputError } from '../errors.js';
 
 export interface LockOptions {
   /** Give up after this long (default 30 s). */
@@ -57,10 +57,6 @@ function parseContent(text: string): LockContent | null {
   return null;
 }
 
-function errno(err: unknown): string | undefined {
-  return (err as NodeJS.ErrnoException | undefined)?.code;
-}
-
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Acquire the lock at `lockPath` (waiting up to the timeout). */
@@ -78,13 +74,13 @@ export async function acquireLock(lockPath: string, options: LockOptions = {}): 
         await link(tmp, lockPath);
         break;
       } catch (err) {
-        if (errno(err) !== 'EEXIST') throw err;
+        if (errnoOf(err) !== 'EEXIST') throw err;
       }
       let observed: string;
       try {
         observed = await readFile(lockPath, 'utf8');
       } catch (err) {
-        if (errno(err) === 'ENOENT') continue;
+        if (errnoOf(err) === 'ENOENT') continue;
         throw err;
       }
       const holder = parseContent(observed);
@@ -131,7 +127,7 @@ async function breakStale(lockPath: string, observed: string, nonce: string): Pr
   try {
     await rename(lockPath, aside);
   } catch (err) {
-    if (errno(err) === 'ENOENT') return;
+    if (errnoOf(err) === 'ENOENT') return;
     throw err;
   }
   const moved = await readFile(aside, 'utf8').catch(() => '');

@@ -156,7 +156,7 @@ export class PostgresStore implements RegistryStore {
 
   #requireKeyPath(): string {
     if (this.#signingKeyPath === undefined) {
-      throw new InputError(this.location, 'writing to a PostgreSQL registry needs its signing key file (--signing-key or EARMARK_SIGNING_KEY)');
+      throw new InputError(this.location, 'writing to a PostgreSQL registry needs its signing key file (option signingKeyPath)');
     }
     return this.#signingKeyPath;
   }

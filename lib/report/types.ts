@@ -10,7 +10,6 @@ export const REPORT_SCHEMA = 'earmark.report/1';
 
 import type { LegKind } from '../legs.js';
 
-export type { LegKind };
 export type EditKind = 'cut' | 'insert' | 'reorder' | 'speed' | 'splice' | 'unknown';
 
 export interface ReportSegment {

@@ -1,7 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { decodeFile, decodeStream, toMono } from '../../lib/audio/decode.js';
+import { decodeFile, decodeStream } from '../../lib/audio/decode.js';
+import { toMono } from '../../lib/audio/mono.js';
 import { probeFile } from '../../lib/audio/probe.js';
 import { encodeWav } from '../../lib/audio/wav.js';
 import { InputError } from '../../lib/errors.js';

@@ -1,6 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { decodeFile, toMono } from '../../lib/audio/decode.js';
+import { decodeFile } from '../../lib/audio/decode.js';
+import { toMono } from '../../lib/audio/mono.js';
 import { probeFile } from '../../lib/audio/probe.js';
 
 const t = suite('audio/media fixtures');

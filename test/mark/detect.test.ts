@@ -2,7 +2,9 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { resample } from '../../lib/dsp/resample.js';
 import { crossFitScore } from '../../lib/mark/detect/crossfit.js';
-import { detect } from '../../lib/mark/detect/index.js';
+import { DetectorCache, detect } from '../../lib/mark/detect/index.js';
+import type { MarkSegment } from '../../lib/mark/detect/index.js';
+import { RealFft } from '../../lib/dsp/fft.js';
 import { analyzeClip } from '../../lib/mark/features/analysis.js';
 import { tileFeatures } from '../../lib/mark/features/tiles.js';
 import { LegPattern } from '../../lib/mark/pattern.js';
@@ -147,6 +149,51 @@ t('replay speed 1.03 (pitch and time) is searched and reported', async () => {
   );
   assert.ok(Math.abs(r.legs[0]!.speed - 1.03) < 0.004, `speed ${r.legs[0]!.speed}`);
   assert.is(r.legs[0]!.speedKind, 'speed');
+});
+
+t('a clip over 320 s: segments of different pieces are reconciled on one timeline (a stretch whose own timecode is ambiguous gets its block from the other piece)', async () => {
+  // 330 s of one leg's downlink: speech at 0-70 s (only in the first 256 s piece), silence (the
+  // embedder marks none), speech at 290-320 s (only in the second piece, 74-330 s) with the odd
+  // bands notched out, which removes half the timecode layer: that stretch's own block decode is
+  // ambiguous, and only the first piece's segment, on the same timeline, can place it.
+  const D = 330;
+  const host = new Float32Array(D * rate);
+  host.set((await speech('allison-1')).subarray(0, 70 * rate), 0);
+  host.set((await speech('allison-2')).subarray(0, 30 * rate), 290 * rate);
+  const y = embedAudio({ channels: [host], sampleRate: rate }, { key, token: tokens[1]!, offsetSec: 1000 }).channels[0]!;
+  const a = 290 * rate;
+  const b = 320 * rate;
+  let n = 1;
+  while (n < b - a) n *= 2;
+  const fft = new RealFft(n);
+  const buf = new Float64Array(n);
+  for (let i = a; i < b; i++) buf[i - a] = y[i]!;
+  const re = new Float64Array(n / 2 + 1);
+  const im = new Float64Array(n / 2 + 1);
+  fft.forward(buf, re, im);
+  const edges = PROFILE_V1.bandEdgesHz;
+  for (let i = 0; i <= n / 2; i++) {
+    const f = (i * rate) / n;
+    let keep = false;
+    for (let k = 0; k < PROFILE_V1.bands; k += 2) if (f >= edges[k]! + 40 && f < edges[k + 1]! - 40) keep = true;
+    if (!keep) (re[i] = 0), (im[i] = 0);
+  }
+  const out = new Float64Array(n);
+  fft.inverse(re, im, out);
+  for (let i = a; i < b; i++) y[i] = out[i - a]!;
+  const o = { ...opts, cache: new DetectorCache() };
+  const late = (segs: MarkSegment[], shift = 0): MarkSegment => segs.find((s) => s.startSec + shift > 280)!;
+  // The second piece alone: the notched stretch is detected, its block is not sure.
+  const alone = detect({ channels: [y.subarray(74 * rate)], sampleRate: rate }, { ...o, alpha: 1e-6 / 2, pieceSec: 1000 });
+  const own = late(alone.legs.find((l) => l.token === tokens[1])!.segments, 74);
+  assert.ok(own.timecodeConfidence < 0.9, `alone: confidence ${own.timecodeConfidence}`);
+  // The whole clip (two pieces): the stretch joins the first piece's timeline.
+  const whole = detect({ channels: [y], sampleRate: rate }, o);
+  assert.is(whole.hypotheses > alone.hypotheses, true);
+  const segs = whole.legs.find((l) => l.token === tokens[1])!.segments;
+  const s = late(segs);
+  assert.ok(Math.abs(s.sessionOffsetSec - (1000 + s.startSec)) < 0.02, `offset ${s.sessionOffsetSec} at ${s.startSec}`);
+  assert.ok(s.timecodeConfidence >= 0.99, `confidence ${s.timecodeConfidence}`);
 });
 
 t('cross-fitted statistics: standardized under no mark (mean 0, variance 1 over 600 tokens on unmarked speech)', async () => {

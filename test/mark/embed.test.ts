@@ -1,7 +1,10 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { keyFromBytes } from '../../lib/mark/keys.js';
+import { InputError } from '../../lib/errors.js';
+import { detect } from '../../lib/mark/detect/index.js';
+import { checkToken, keyFromBytes } from '../../lib/mark/keys.js';
 import { Embedder, embedAudio } from '../../lib/mark/embed.js';
+import { LegPattern, decoyToken } from '../../lib/mark/pattern.js';
 import { seededRandom } from '../helpers/tmp.js';
 import { snrDb, speech } from './speech.js';
 
@@ -68,6 +71,19 @@ t('SNR on speech is at least 25 dB', async () => {
   const y = embedAudio({ channels: [x], sampleRate: 16000 }, { key, token: 'leg-2' }).channels[0]!;
   const snr = snrDb(x, y);
   assert.ok(snr >= 25, `SNR ${snr.toFixed(2)} dB`);
+});
+
+t('the library refuses tokens a leg cannot have (decoys carry control characters), whoever calls it', () => {
+  const audio = { channels: [new Float32Array(1600)], sampleRate: 16000 };
+  for (const token of ['', '\u0000earmark-decoy/0', 'tab\tin', 'x'.repeat(129)]) {
+    assert.throws(() => new Embedder({ key, token, sampleRate: 16000, channels: 1 }), (e: Error) => e instanceof InputError && e.message.startsWith('token: '), JSON.stringify(token));
+    assert.throws(() => embedAudio(audio, { key, token }), (e: Error) => e instanceof InputError, JSON.stringify(token));
+    assert.throws(() => new LegPattern(key, token), (e: Error) => e instanceof InputError, JSON.stringify(token));
+    assert.throws(() => detect(audio, { key, candidates: ['fine', token] }), (e: Error) => e instanceof InputError && e.message.startsWith('candidates: '), JSON.stringify(token));
+  }
+  // Decoys are reachable only through the detector's own reference, never as a string.
+  assert.is(new LegPattern(key, { decoy: 0 }).token, decoyToken(0));
+  assert.is(checkToken('x'.repeat(128)).length, 128);
 });
 
 t.run();

@@ -11,7 +11,8 @@ import { ANALYSIS_FRAME, ANALYSIS_HOP, ANALYSIS_RATE, FRAMES_PER_CHIP, chipCount
 import type { BandAnalysis } from './analysis.js';
 import { bandScales, centerBands, scaleClipWeight } from './tiles.js';
 import type { TileFeatures } from './tiles.js';
-import { MASK_RELEASE_SEC, inverseBandwidths, keptBands, tileWeight, weightTable } from './weights.js';
+import { MASK_RELEASE_SEC } from '../profile.js';
+import { inverseBandwidths, keptBands, tileWeight, weightTable } from './weights.js';
 import type { FeatureLayer, WeightTable } from './weights.js';
 import type { Hypothesis } from '../search.js';
 

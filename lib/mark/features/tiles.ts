@@ -12,7 +12,8 @@
  */
 import { ANALYSIS_FRAME, ANALYSIS_HOP, ANALYSIS_RATE, FRAMES_PER_CHIP, chipCount } from './analysis.js';
 import type { BandAnalysis } from './analysis.js';
-import { MASK_RELEASE_SEC, boostBin, inverseBandwidths, keptBands, tileWeight, weightTable } from './weights.js';
+import { MASK_RELEASE_SEC } from '../profile.js';
+import { boostBin, inverseBandwidths, keptBands, tileWeight, weightTable } from './weights.js';
 import type { FeatureLayer, WeightTable } from './weights.js';
 import type { Hypothesis } from '../search.js';
 

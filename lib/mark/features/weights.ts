@@ -16,8 +16,6 @@ import { LEG_TILE_WEIGHTS } from '../tile-weights.js';
 
 /** Cap of the estimated masking boost in the closed-form weight (weight = boost^0.5). */
 const BOOST_CAP = 16;
-/** The embedder's forward-masking memory (s), as the detector estimates it. */
-export const MASK_RELEASE_SEC = 0.1;
 /** Boost bins of the learned tile weights: floor(log2(boost^2)), 0..WEIGHT_BINS - 1 (the last open-ended). */
 export const WEIGHT_BINS = 12;
 
