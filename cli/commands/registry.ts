@@ -4,52 +4,12 @@ import { InputError } from '../../lib/errors.js';
 import { NoteError, parseCheckpoint, parseSignedNote } from '../../lib/registry/checkpoint.js';
 import { verifyProofBundle } from '../../lib/registry/bundle.js';
 import { LEG_KINDS } from '../../lib/legs.js';
-import type { RegistryEvent } from '../../lib/registry/events.js';
 import { openRegistry } from '../../lib/registry/registry.js';
-import type { IndexedEvent, OpenRegistryOptions, Registry } from '../../lib/registry/registry.js';
+import type { OpenRegistryOptions, Registry } from '../../lib/registry/registry.js';
 import { FINDING_INFO } from '../../lib/registry/verify.js';
-import type { VerifyReport } from '../../lib/registry/verify.js';
+import { renderEventsText, renderVerifyText } from '../render/registry.js';
 import { ExitCode } from '../io.js';
 import type { CommandContext } from '../context.js';
-
-const MAX_FINDINGS_SHOWN = 20;
-
-/** `registry verify` text: first line says intact or names the first bad entry. */
-export function renderVerifyText(report: VerifyReport): string {
-  const lines: string[] = [];
-  if (report.intact) {
-    lines.push(`intact: ${report.location}: ${report.size} entries, ${report.checkpointsVerified} signed checkpoints verified (committed size ${report.committedSize})`);
-  } else {
-    const first = report.first!;
-    const where = first.index === null ? '' : `first bad entry #${first.index} `;
-    lines.push(`TAMPERED: ${report.location}: ${where}(${first.kind}): ${first.detail}`);
-    for (const f of report.findings.slice(0, MAX_FINDINGS_SHOWN)) {
-      lines.push(`  ${f.index === null ? '-' : `#${f.index}`} ${f.kind}: ${f.detail}`);
-    }
-    if (report.findings.length > MAX_FINDINGS_SHOWN) lines.push(`  … ${report.findings.length - MAX_FINDINGS_SHOWN} more findings (use --json)`);
-  }
-  for (const w of report.warnings) lines.push(`warning: ${w}`);
-  lines.push(`origin: ${report.origin}`, `verifier key: ${report.verifierKey}`, `root (size ${report.size}): ${report.rootHash}`);
-  return lines.join('\n');
-}
-
-/** `registry list` text: one line per entry. */
-export function renderEventsText(events: readonly IndexedEvent[]): string {
-  const describe = (e: RegistryEvent): string => {
-    switch (e.type) {
-      case 'meeting.created':
-        return `meeting=${e.meeting} created=${e.created}`;
-      case 'leg.joined':
-        return `token=${e.token} meeting=${e.meeting} participant=${JSON.stringify(e.participant)} leg=${e.leg}${e.device === undefined ? '' : ` device=${JSON.stringify(e.device)}`} joined=${e.joined}`;
-      case 'leg.left':
-        return `token=${e.token} left=${e.left}`;
-      case 'key.rotated':
-        return `key=${e.key} rotated=${e.rotated}`;
-    }
-  };
-  if (events.length === 0) return '(no entries)';
-  return events.map(({ index, event }) => `#${index} ${event.type} ${describe(event)}`).join('\n');
-}
 
 async function readTextFile(path: string, what: string): Promise<string> {
   try {

@@ -1,6 +1,6 @@
 /**
  * Reusable memory for the detector's per-clip arrays when a long clip is scanned in pieces
- * (detect.ts): each piece's band energies, grids and tile features (~260 MB per 256 s piece) are
+ * (detect/index.ts): each piece's band energies, grids and tile features (~260 MB per 256 s piece) are
  * taken from the arena and the arena is reset between pieces. Without it, V8 left the freed typed
  * arrays uncollected (its JS heap stays small, so it sees little reason to collect) and a
  * 12-minute scan in pieces reached 2.2 GB RSS.

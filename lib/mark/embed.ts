@@ -37,8 +37,8 @@ export interface EmbedOptions {
    * the quality budget holding SNR, a high cap and a low strength moved the mark from loud bands,
    * where speech masks it from the detector too, into quiet ones: at the same ~25 dB SNR, 5 s
    * clips' z went from 15.0 to 20.7 (real speech) and 9.1 to 13.6 (espeak), Opus 24k 12.6 -> 18.8
-   * and 7.2 -> 12.1, AMR-NB 7.95k (10 s) 7.1 -> 9.3 and 5.3 -> 7.3 (benchmarks/work/tune.ts,
-   * strength 0.025 / cap 16 before).
+   * and 7.2 -> 12.1, AMR-NB 7.95k (10 s) 7.1 -> 9.3 and 5.3 -> 7.3 (strength 0.025 / cap 16 before; measured
+   * with a tuning script that was not kept: see benchmarks/results/probes-retired.md).
    */
   boostCap?: number;
   /** Forward-masking memory (s): the masking reference decays from louder past frames. Default 0.1. */
@@ -50,8 +50,8 @@ export interface EmbedOptions {
    * frame's own energy (one common scale on the frame's gains). The running budget (`snrBudgetDb`)
    * already holds the overall SNR; this floor only limits single frames, e.g. quiet frames right
    * after loud ones, where forward masking lets the mark come close to the frame's level (the
-   * worst 1% of 20 ms frames measured 1-5 dB SNR by default). Measured cost (benchmarks/work/tune.ts,
-   * true-alignment z): a 10 dB floor ~2% on real speech, ~5% on espeak voices, ~10% on espeak
+   * worst 1% of 20 ms frames measured 1-5 dB SNR by default). Measured cost (true-alignment z,
+   * the same tuning script): a 10 dB floor ~2% on real speech, ~5% on espeak voices, ~10% on espeak
    * through AMR-NB 7.95k. Default -Infinity (off).
    */
   minFrameSnrDb?: number;
@@ -309,7 +309,7 @@ export class Embedder {
     // Running quality budget, as a slow gain: the decayed sums of host energy and of the mark
     // energy the masking model asks for give one common scale for the whole stretch. A slow,
     // near-uniform gain keeps the mark's distribution over tiles (scaling only the frames that
-    // exceed a budget measured ~40% lower z at the same SNR: benchmarks/work/tune.ts).
+    // exceed a budget measured ~40% lower z at the same SNR with the same tuning script).
     const a = this.#budgetDecay;
     this.#hostRun = a * this.#hostRun + frameEnergy;
     this.#markRun = a * this.#markRun + scale * scale * markEnergy;

@@ -90,7 +90,7 @@ export interface Report {
   registry?: { path: string; candidates: number; intact: boolean; problem?: string; checkpoint?: string } | null;
   legs: ReportLeg[];
   edits: ReportEdit[];
-  /** Blind payload read without a registry search (lib/mark/payload.ts); absent when not attempted. */
+  /** Blind payload read without a registry search (lib/mark/payload-decode.ts); absent when not attempted. */
   payload?: ReportPayload;
   verdict: string;
   /** What the findings do not show (stated every time). */
