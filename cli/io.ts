@@ -2,7 +2,7 @@
  * The CLI's only window on the process: output sinks and the exit-code mapping.
  * Handlers write through `CliIo` so tests can capture stdout/stderr without spawning.
  */
-import { isUserFacingError } from '../lib/errors.js';
+import { InputError, isUserFacingError } from '../lib/errors.js';
 
 export interface CliIo {
   out(text: string): void;
@@ -33,4 +33,15 @@ export function errorLine(err: unknown): string {
   if (isUserFacingError(err)) return `earmark: ${err.message}`;
   const message = err instanceof Error ? err.message : String(err);
   return `earmark: internal error: ${message.split('\n')[0]} (set EARMARK_DEBUG=1 for a stack trace)`;
+}
+
+/** Run a library call, naming its options as the CLI's flags in any InputError it throws (the library names options, the CLI its flags). */
+export function asFlag<T>(fn: () => T, flags: Readonly<Record<string, string>>): T {
+  try {
+    return fn();
+  } catch (err) {
+    const flag = err instanceof InputError ? flags[err.input] : undefined;
+    if (flag !== undefined && err instanceof InputError) throw new InputError(flag, err.detail, { cause: err });
+    throw err;
+  }
 }

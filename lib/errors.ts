@@ -10,10 +10,14 @@
  */
 export class InputError extends Error {
   override readonly name = 'InputError';
+  /** What was wrong: a file, a location, or the name of the caller's option. */
   readonly input: string;
+  /** The message without the input's name. */
+  readonly detail: string;
   constructor(input: string, message: string, options?: { cause?: unknown }) {
     super(`${input}: ${message}`, options);
     this.input = input;
+    this.detail = message;
   }
 }
 

@@ -4,13 +4,11 @@ import type { Argv } from 'yargs';
 import { decodeFile } from '../../lib/audio/decode.js';
 import { outputExtension, writeAudioFile } from '../../lib/audio/encode.js';
 import { InputError } from '../../lib/errors.js';
-import { embedAudio } from '../../lib/mark/embed.js';
+import { DEFAULT_PROFILE, embedAudio } from '../../lib/mark/embed.js';
 import { checkToken } from '../../lib/mark/keys.js';
 import type { CommandContext } from '../context.js';
+import { asFlag } from '../io.js';
 import { readKeyFile } from '../keyfile.js';
-
-/** Longest session offset accepted (a day): sessions of up to 12 hours are searched by scan. */
-const MAX_OFFSET_SEC = 86_400;
 
 function samePath(a: string, b: string): boolean {
   try {
@@ -33,13 +31,14 @@ export function embedCommand(cli: Argv, ctx: CommandContext): Argv {
         .option('offset', { type: 'number', default: 0, describe: "session offset (s) of the input's first sample" }),
     async (args) => {
       const token = checkToken(args.token, '--token');
-      if (!Number.isFinite(args.offset) || args.offset < 0 || args.offset > MAX_OFFSET_SEC)
-        throw new InputError('--offset', `must be between 0 and ${MAX_OFFSET_SEC} seconds, got ${String(args.offset)}`);
+      const reach = DEFAULT_PROFILE.reachSec;
+      if (!Number.isFinite(args.offset) || args.offset < 0 || args.offset >= reach)
+        throw new InputError('--offset', `must be at least 0 and below the ${DEFAULT_PROFILE.name} timeline's reach of ${reach.toFixed(0)} seconds, got ${String(args.offset)}`);
       outputExtension(args.out);
       if (samePath(args.in, args.out)) throw new InputError(args.out, 'is the input file; refusing to overwrite the original');
       const key = await readKeyFile(args.key);
       const audio = await decodeFile(args.in);
-      const marked = embedAudio(audio, { key, token, offsetSec: args.offset });
+      const marked = asFlag(() => embedAudio(audio, { key, token, offsetSec: args.offset }), { offsetSec: '--offset' });
       // Lossless outputs keep float precision where the format allows; WAV as 24-bit PCM keeps the
       // mark (tens of dB above 16-bit quantization would also do) without clipping surprises.
       const written = await writeAudioFile(args.out, marked, { wavFormat: 'pcm24' });

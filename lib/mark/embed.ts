@@ -1,7 +1,10 @@
 /**
  * Streaming embedder. The mark is a keyed multiplicative gain per tile (chip x band) applied in a
- * sqrt-Hann STFT (50% overlap), computed on the mono mix and added identically to every channel:
- *   y_c[t] = x_c[t] + m[t],  m = ISTFT( X_mono(f) * d(n, k) * sign(n, k) )  for f in band k.
+ * sqrt-Hann STFT (50% overlap), channel by channel:
+ *   y_c[t] = x_c[t] + m_c[t],  m_c = ISTFT( X_c(f) * d_c(n, k) * g(n, k) )  for f in band k,
+ * g(n, k) the pattern's gain factor (v1: the leg's sign; v2: key layer + leg layer, pattern.ts) and
+ * d_c the channel's own masking-shaped strength. Each channel's masking estimate, silence gate and
+ * quality budget are its own, so a quiet channel (hard-panned stereo) gets no mark.
  * Multiplicative marking puts the mark under the host's own spectrum (a first-order masking
  * model, as in Malvar & Florencio 2003's perceptual shaping) and adds nothing to silence; frames
  * quieter than `silenceDbfs` (default -60 dBFS) are left untouched. Within a frame, bands well
@@ -13,12 +16,13 @@
  * are final so far (input length minus the latency, in total); `flush` returns the rest, so the
  * total output length equals the input length and output sample i belongs to input sample i.
  */
-import { mixToMono } from '../audio/mono.js';
 import type { AudioBuffer } from '../audio/types.js';
+import { InputError } from '../errors.js';
 import { RealFft } from '../dsp/fft.js';
 import { sqrtHann } from '../dsp/window.js';
 import type { MarkKey } from './keys.js';
-import { LegPattern } from './pattern.js';
+import { markPattern } from './pattern.js';
+import type { MarkPattern } from './pattern.js';
 import { MASK_RELEASE_SEC, PROFILE_V1 } from './profile.js';
 import type { MarkProfile } from './profile.js';
 
@@ -66,6 +70,7 @@ export interface EmbedOptions {
   snrBudgetDb?: number;
   /** Time constant (s) of the running quality budget. Default 3. */
   snrWindowSec?: number;
+  /** The mark's profile. Default PROFILE_V1 (set by DEFAULT_PROFILE). */
   profile?: MarkProfile;
 }
 
@@ -73,6 +78,9 @@ export interface EmbedderOptions extends EmbedOptions {
   sampleRate: number;
   channels: number;
 }
+
+/** The profile embedders use when none is given. */
+export const DEFAULT_PROFILE: MarkProfile = PROFILE_V1;
 
 const DEFAULTS = Object.freeze({ offsetSec: 0, strength: 0.014, boostExponent: 0.5, boostCap: 128, releaseSec: MASK_RELEASE_SEC, silenceDbfs: -60, minFrameSnrDb: -Infinity, snrBudgetDb: 24, snrWindowSec: 3 });
 
@@ -88,7 +96,7 @@ export class Embedder {
   readonly channels: number;
   readonly latencySamples: number;
   readonly #opts: Required<Omit<EmbedOptions, 'key' | 'token' | 'profile'>>;
-  readonly #pattern: LegPattern;
+  readonly #pattern: MarkPattern;
   readonly #profile: MarkProfile;
   readonly #n: number;
   readonly #hop: number;
@@ -103,35 +111,39 @@ export class Embedder {
   readonly #out: Float64Array;
   readonly #bandEnergy: Float64Array;
   readonly #gain: Float64Array;
+  /** The pattern's gain factor per band of the current frame's chip. */
+  readonly #chipGain: Float64Array;
   readonly #silenceMs: number;
   /** Input samples per channel not yet emitted; absolute index of [0] is #outPos. */
   #pending: Float32Array[];
-  /** Mono mix from absolute index #monoStart. */
-  #mono: Float32Array = new Float32Array(0);
-  #monoStart = 0;
-  /** Mark accumulator from absolute index #outPos. */
-  #mark: Float64Array = new Float64Array(0);
+  /** Mark accumulator per channel from absolute index #outPos. */
+  #marks: Float64Array[];
   #outPos = 0;
   #inCount = 0;
   #nextFrame = 0;
   #flushed = false;
-  /** Masking reference (per-bin power) carried across frames. */
-  #maskRef = 0;
+  /** Per channel: masking reference (per-bin power) carried across frames. */
+  readonly #maskRef: Float64Array;
   readonly #maskDecay: number;
-  /** Running quality budget: decayed host and mark energies (STFT domain), decay per hop, allowed ratio. */
-  #hostRun = 0;
-  #markRun = 0;
+  /** Per channel: running quality budget, decayed host and mark energies (STFT domain); decay per hop, allowed ratio. */
+  readonly #hostRun: Float64Array;
+  readonly #markRun: Float64Array;
   readonly #budgetDecay: number;
   readonly #budgetRatio: number;
+  /** First session chip the timeline cannot represent (frames from there on are left unmarked). */
+  readonly #reachChip: number;
 
   constructor(opts: EmbedderOptions) {
     if (!(opts.sampleRate >= 8000 && opts.sampleRate <= 48000)) throw new RangeError(`embedder supports 8-48 kHz, got ${opts.sampleRate}`);
     if (!(Number.isInteger(opts.channels) && opts.channels >= 1)) throw new RangeError(`channels must be a positive integer, got ${opts.channels}`);
     const offsetSec = opts.offsetSec ?? DEFAULTS.offsetSec;
     if (!(offsetSec >= 0) || !Number.isFinite(offsetSec)) throw new RangeError(`offsetSec must be >= 0, got ${offsetSec}`);
+    this.#profile = opts.profile ?? DEFAULT_PROFILE;
+    if (!(offsetSec < this.#profile.reachSec))
+      throw new InputError('offsetSec', `${offsetSec} s is beyond the ${this.#profile.name} timeline's reach (${this.#profile.reachSec.toFixed(0)} s): start a new leg token for later session time`);
     this.sampleRate = opts.sampleRate;
     this.channels = opts.channels;
-    this.#profile = opts.profile ?? PROFILE_V1;
+    this.#reachChip = Math.floor(this.#profile.reachSec / this.#profile.chipSec + 1e-9);
     this.#opts = {
       offsetSec,
       strength: opts.strength ?? DEFAULTS.strength,
@@ -146,7 +158,7 @@ export class Embedder {
     if (!(this.#opts.snrWindowSec > 0)) throw new RangeError(`snrWindowSec must be > 0, got ${this.#opts.snrWindowSec}`);
     this.#budgetDecay = Math.exp(-embedFrameSize(opts.sampleRate) / 2 / opts.sampleRate / this.#opts.snrWindowSec);
     this.#budgetRatio = 10 ** (-this.#opts.snrBudgetDb / 10);
-    this.#pattern = new LegPattern(opts.key, opts.token, { profile: this.#profile });
+    this.#pattern = markPattern(opts.key, opts.token, { profile: this.#profile });
     const n = embedFrameSize(opts.sampleRate);
     this.#n = n;
     this.#hop = n / 2;
@@ -175,13 +187,24 @@ export class Embedder {
     this.#out = new Float64Array(n);
     this.#bandEnergy = new Float64Array(K);
     this.#gain = new Float64Array(K);
+    this.#chipGain = new Float64Array(K);
     // Mean square of the windowed frame relative to the window's own mean square.
     let w2 = 0;
     for (let i = 0; i < n; i++) w2 += this.#win[i]! ** 2;
     this.#silenceMs = 10 ** (this.#opts.silenceDbfs / 10) * w2;
     const rel = this.#opts.releaseSec;
     this.#maskDecay = rel > 0 ? Math.exp(-this.#hop / this.sampleRate / rel) : 0;
-    this.#pending = Array.from({ length: opts.channels }, () => new Float32Array(0));
+    const C = opts.channels;
+    this.#pending = Array.from({ length: C }, () => new Float32Array(0));
+    this.#marks = Array.from({ length: C }, () => new Float64Array(0));
+    this.#maskRef = new Float64Array(C);
+    this.#hostRun = new Float64Array(C);
+    this.#markRun = new Float64Array(C);
+  }
+
+  /** The profile this embedder marks with (reports name it). */
+  get profile(): MarkProfile {
+    return this.#profile;
   }
 
   process(block: readonly Float32Array[]): Float32Array[] {
@@ -211,18 +234,13 @@ export class Embedder {
       next.set(block[c]!, old.length);
       this.#pending[c] = next;
     }
-    // Mono mix: keep from the next frame's start.
-    const keepFrom = Math.max(this.#monoStart, this.#nextFrame * this.#hop - this.#hop);
-    const kept = this.#mono.subarray(keepFrom - this.#monoStart);
-    const mono = new Float32Array(kept.length + len);
-    mono.set(kept, 0);
-    mono.set(mixToMono(block), kept.length);
-    this.#mono = mono;
-    this.#monoStart = keepFrom;
     this.#inCount += len;
-    const mark = new Float64Array(this.#inCount - this.#outPos + this.#n);
-    mark.set(this.#mark.subarray(0, Math.min(this.#mark.length, mark.length)), 0);
-    this.#mark = mark;
+    for (let c = 0; c < C; c++) {
+      const mark = new Float64Array(this.#inCount - this.#outPos + this.#n);
+      const old = this.#marks[c]!;
+      mark.set(old.subarray(0, Math.min(old.length, mark.length)), 0);
+      this.#marks[c] = mark;
+    }
   }
 
   /** Process every frame whose input is complete (all of them once `available` is infinite). */
@@ -242,24 +260,40 @@ export class Embedder {
     }
   }
 
+  /**
+   * One STFT frame from `start`, channel by channel: the masking estimate, the silence gate and
+   * the quality budget are each channel's own (a quiet channel of a stereo stream gets nothing),
+   * the signs are the pattern's at the frame's session chip. Frames start after the last emitted
+   * sample, so every sample they read is still pending.
+   */
   #frameAt(start: number): void {
+    const n = this.#n;
+    const sessionSec = this.#opts.offsetSec + (start + n / 2) / this.sampleRate;
+    const chip = Math.floor(sessionSec / this.#profile.chipSec + 1e-9);
+    const K = this.#profile.bands;
+    const inTimeline = chip < this.#reachChip;
+    if (inTimeline) for (let k = 0; k < K; k++) this.#chipGain[k] = this.#pattern.gain(chip, k);
+    for (let c = 0; c < this.channels; c++) this.#channelFrame(c, start, inTimeline);
+  }
+
+  #channelFrame(c: number, start: number, inTimeline: boolean): void {
     const n = this.#n;
     const x = this.#frame;
     const win = this.#win;
-    const mono = this.#mono;
-    const m0 = this.#monoStart;
+    const src = this.#pending[c]!;
+    const o0 = this.#outPos;
     let ms = 0;
     for (let i = 0; i < n; i++) {
       const t = start + i;
-      const v = t >= 0 && t < this.#inCount ? mono[t - m0]! : 0;
+      const v = t >= 0 && t < this.#inCount ? src[t - o0]! : 0;
       const w = v * win[i]!;
       x[i] = w;
       ms += w * w;
     }
-    if (ms < this.#silenceMs) {
-      this.#maskRef *= this.#maskDecay;
-      this.#hostRun *= this.#budgetDecay;
-      this.#markRun *= this.#budgetDecay;
+    if (ms < this.#silenceMs || !inTimeline) {
+      this.#maskRef[c]! *= this.#maskDecay;
+      this.#hostRun[c]! *= this.#budgetDecay;
+      this.#markRun[c]! *= this.#budgetDecay;
       return;
     }
     const re = this.#re;
@@ -279,10 +313,8 @@ export class Embedder {
       if (nb > 0) peak = Math.max(peak, be[k]! / nb);
     }
     // Forward masking: a louder recent frame keeps the reference up for ~releaseSec (in power).
-    peak = Math.max(peak, this.#maskRef * this.#maskDecay);
-    this.#maskRef = peak;
-    const sessionSec = this.#opts.offsetSec + (start + n / 2) / this.sampleRate;
-    const chip = Math.floor(sessionSec / this.#profile.chipSec + 1e-9);
+    peak = Math.max(peak, this.#maskRef[c]! * this.#maskDecay);
+    this.#maskRef[c] = peak;
     const { strength, boostExponent, boostCap } = this.#opts;
     const gain = this.#gain;
     for (let k = 0; k < K; k++) {
@@ -293,7 +325,7 @@ export class Embedder {
         continue;
       }
       const boost = Math.min(boostCap, (peak / p) ** boostExponent);
-      gain[k] = strength * boost * this.#pattern.sign(chip, k);
+      gain[k] = strength * boost * this.#chipGain[k]!;
     }
     // Quality floor: mark energy / frame energy <= 10^(-minFrameSnrDb/10), by one common scale.
     let frameEnergy = 0;
@@ -311,10 +343,10 @@ export class Embedder {
     // near-uniform gain keeps the mark's distribution over tiles (scaling only the frames that
     // exceed a budget measured ~40% lower z at the same SNR with the same tuning script).
     const a = this.#budgetDecay;
-    this.#hostRun = a * this.#hostRun + frameEnergy;
-    this.#markRun = a * this.#markRun + scale * scale * markEnergy;
-    if (this.#markRun > 0) {
-      const g2 = (this.#budgetRatio * this.#hostRun) / this.#markRun;
+    this.#hostRun[c] = a * this.#hostRun[c]! + frameEnergy;
+    this.#markRun[c] = a * this.#markRun[c]! + scale * scale * markEnergy;
+    if (this.#markRun[c]! > 0) {
+      const g2 = (this.#budgetRatio * this.#hostRun[c]!) / this.#markRun[c]!;
       if (g2 < 1) scale *= Math.sqrt(g2);
     }
     for (let i = 0; i < binBand.length; i++) {
@@ -325,8 +357,7 @@ export class Embedder {
     }
     const out = this.#out;
     this.#fft.inverse(re, im, out);
-    const mark = this.#mark;
-    const o0 = this.#outPos;
+    const mark = this.#marks[c]!;
     for (let i = 0; i < n; i++) {
       const t = start + i;
       if (t < o0) continue;
@@ -340,15 +371,15 @@ export class Embedder {
     const count = Math.max(0, upTo - this.#outPos);
     const C = this.channels;
     const result: Float32Array[] = [];
-    const mark = this.#mark;
     for (let c = 0; c < C; c++) {
       const src = this.#pending[c]!;
+      const mark = this.#marks[c]!;
       const out = new Float32Array(count);
       for (let i = 0; i < count; i++) out[i] = src[i]! + mark[i]!;
       result.push(out);
       this.#pending[c] = src.slice(count);
+      this.#marks[c] = mark.slice(count);
     }
-    this.#mark = mark.slice(count);
     this.#outPos += count;
     return result;
   }
@@ -359,6 +390,10 @@ export function embedAudio(audio: AudioBuffer, opts: EmbedOptions & { blockSize?
   const emb = new Embedder({ ...opts, sampleRate: audio.sampleRate, channels: audio.channels.length });
   const C = audio.channels.length;
   const total = audio.channels[0]?.length ?? 0;
+  // A whole signal must fit in the timeline (the streaming Embedder leaves later frames unmarked).
+  const endSec = (opts.offsetSec ?? 0) + total / audio.sampleRate;
+  if (endSec > emb.profile.reachSec)
+    throw new InputError('offsetSec', `the audio would end at session time ${endSec.toFixed(3)} s, beyond the ${emb.profile.name} timeline's reach (${emb.profile.reachSec.toFixed(0)} s)`);
   const outs = Array.from({ length: C }, () => new Float32Array(total));
   let pos = 0;
   const write = (parts: Float32Array[]): void => {

@@ -22,7 +22,7 @@
 import { KeyStream, checkToken, legKey } from './keys.js';
 import type { MarkKey } from './keys.js';
 import { PayloadLayer, payloadId, payloadSymbols } from './payload-layer.js';
-import { PROFILE_V1, bandGroup, isSyncTile } from './profile.js';
+import { PROFILE_V1, PROFILE_V2, bandGroup, isSyncTile } from './profile.js';
 import type { MarkProfile } from './profile.js';
 
 /** The i-th decoy token: a valid pattern under the key that no registry ever issues (control characters are refused in real tokens). */
@@ -30,9 +30,25 @@ export function decoyToken(i: number): string {
   return `\u0000earmark-decoy/${i}`;
 }
 
+/** The reserved name of v2's key-level layer (the same for every leg of a key; never a leg's token). */
+export const KEY_LAYER_TOKEN = '\u0001earmark-key-layer/v2';
+
 /** A decoy leg (detect/: decoys estimate the null on the clip itself). */
 export interface DecoyRef {
   readonly decoy: number;
+}
+
+/** v2's key-level layer, built with v1's sync and timecode structure from the key alone. */
+export interface KeyLayerRef {
+  readonly keyLayer: true;
+}
+
+/** What a pattern is built for: a leg's token (checked), a decoy, or the key layer. */
+export type PatternRef = string | DecoyRef | KeyLayerRef;
+
+function refName(ref: PatternRef): string {
+  if (typeof ref === 'string') return checkToken(ref);
+  return 'decoy' in ref ? decoyToken(ref.decoy) : KEY_LAYER_TOKEN;
 }
 
 export interface LegPatternOptions {
@@ -58,10 +74,10 @@ export class LegPattern {
   /** Index into profile.payloadBands per band, -1 for the per-leg layers' bands. */
   readonly #payloadIndex: Int8Array;
 
-  /** `token`: a leg's token (checked: see checkToken), or a decoy. */
-  constructor(key: MarkKey, token: string | DecoyRef, opts: LegPatternOptions = {}) {
+  /** `token`: a leg's token (checked: see checkToken), a decoy, or v2's key layer. */
+  constructor(key: MarkKey, token: PatternRef, opts: LegPatternOptions = {}) {
     const profile = opts.profile ?? PROFILE_V1;
-    this.token = typeof token === 'string' ? checkToken(token) : decoyToken(token.decoy);
+    this.token = refName(token);
     this.profile = profile;
     const leg = legKey(key, this.token);
     const K = profile.bands;
@@ -80,6 +96,11 @@ export class LegPattern {
     this.#payload = profile.payloadBands.length > 0 ? (opts.payload ?? new PayloadLayer(key, profile)) : null;
   }
 
+  /** The embedder's gain factor of tile (n, k): the sign (every v1 tile carries this pattern alone). */
+  gain(n: number, k: number): number {
+    return this.sign(n, k);
+  }
+
   /** Sign of tile (session chip n >= 0, band k). */
   sign(n: number, k: number): number {
     const K = this.profile.bands;
@@ -93,4 +114,87 @@ export class LegPattern {
     const j = Math.floor(n / P) % R;
     return this.tcChip[u * K + k]! * this.tcBlock[g][j * K + k]!;
   }
+}
+
+/**
+ * v2's leg layer: each leg's own signs, never repeating -- sign of tile (n, k) = bit n K + k of the
+ * leg's named stream 'v2/leg-layer' (AES-CTR under HMAC(key, leg), random access). Nothing of it is
+ * periodic, so folding a recording averages nothing; an adversary sees each tile's sign once,
+ * through the host's own fluctuations.
+ */
+export class LegLayer {
+  readonly token: string;
+  readonly profile: MarkProfile;
+  readonly #stream: KeyStream;
+  /** The chip whose signs `sign` read last (the embedder asks chip by chip). */
+  #chip = -1;
+  #chipSigns: Int8Array = new Int8Array(0);
+
+  constructor(key: MarkKey, token: string | DecoyRef, profile: MarkProfile = PROFILE_V2) {
+    this.token = refName(token);
+    this.profile = profile;
+    this.#stream = new KeyStream(legKey(key, this.token), 'v2/leg-layer');
+  }
+
+  /** Signs of session chips [n0, n0 + chips) x every band, chip-major. */
+  signs(n0: number, chips: number): Int8Array {
+    if (!Number.isInteger(n0) || n0 < 0) throw new RangeError(`session chip must be a non-negative integer, got ${n0}`);
+    return this.#stream.signs(n0 * this.profile.bands, chips * this.profile.bands);
+  }
+
+  /** Sign of tile (session chip n >= 0, band k). */
+  sign(n: number, k: number): number {
+    if (n !== this.#chip) {
+      this.#chipSigns = this.signs(n, 1);
+      this.#chip = n;
+    }
+    return this.#chipSigns[k]!;
+  }
+}
+
+/**
+ * A v2 leg's whole mark for the embedder: in every per-leg tile the key layer (v1's sync and
+ * timecode structure, built from the key alone) and the leg layer superposed with the profile's
+ * amplitudes; the payload bands carry the payload layer as in v1.
+ */
+export class MarkPatternV2 {
+  readonly token: string;
+  readonly profile: MarkProfile;
+  readonly keyLayer: LegPattern;
+  readonly legLayer: LegLayer;
+  /** The leg's own pattern object for the payload bands (v1's payload layer). */
+  readonly #payloadOf: LegPattern;
+  readonly #isPayload: Uint8Array;
+
+  constructor(key: MarkKey, token: string, opts: LegPatternOptions = {}) {
+    const profile = opts.profile ?? PROFILE_V2;
+    if (profile.version !== 2) throw new RangeError('MarkPatternV2 needs a v2 profile');
+    this.profile = profile;
+    this.keyLayer = new LegPattern(key, { keyLayer: true }, opts);
+    this.#payloadOf = new LegPattern(key, token, opts);
+    this.token = this.#payloadOf.token;
+    this.legLayer = new LegLayer(key, token, profile);
+    this.#isPayload = new Uint8Array(profile.bands);
+    for (const k of profile.payloadBands) this.#isPayload[k] = 1;
+  }
+
+  /** The embedder's gain factor of tile (n, k): key x key sign + leg x leg sign; payload bands: the payload sign. */
+  gain(n: number, k: number): number {
+    if (this.#isPayload[k]) return this.#payloadOf.sign(n, k);
+    const a = this.profile.layerAmplitudes;
+    return a.key * this.keyLayer.sign(n, k) + a.leg * this.legLayer.sign(n, k);
+  }
+}
+
+/** What the embedder needs of a pattern. */
+export interface MarkPattern {
+  readonly token: string;
+  readonly profile: MarkProfile;
+  gain(n: number, k: number): number;
+}
+
+/** The pattern a leg's token is embedded with under a profile. */
+export function markPattern(key: MarkKey, token: string, opts: LegPatternOptions = {}): MarkPattern {
+  const profile = opts.profile ?? PROFILE_V1;
+  return profile.version === 2 ? new MarkPatternV2(key, token, opts) : new LegPattern(key, token, opts);
 }

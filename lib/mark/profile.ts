@@ -11,7 +11,9 @@
  */
 
 export interface MarkProfile {
-  readonly version: 1;
+  readonly version: 1 | 2;
+  /** 'v1' or 'v2': named in reports. */
+  readonly name: 'v1' | 'v2';
   readonly chipSec: number;
   /** Band edges in Hz, length bands + 1. */
   readonly bandEdgesHz: Float64Array;
@@ -22,6 +24,15 @@ export interface MarkProfile {
   readonly blockPeriods: readonly [number, number];
   /** Bands given to the key-level blind payload layer (payload-layer.ts); empty for none. */
   readonly payloadBands: readonly number[];
+  /**
+   * Amplitudes of the two layers superposed in every per-leg tile (key^2 + leg^2 = 1): v2's
+   * key-level layer (the same for every leg of a key: synchronisation and timecode, names no leg)
+   * and its leg layer (each leg's own non-repeating signs). v1: key 0, leg 1 (its sync and
+   * timecode layers are the leg's own).
+   */
+  readonly layerAmplitudes: { readonly key: number; readonly leg: number };
+  /** Longest session offset (s) the timeline represents: embedders refuse later session times. */
+  readonly reachSec: number;
 }
 
 function erbRate(f: number): number {
@@ -39,13 +50,35 @@ function makeProfile(): MarkProfile {
   for (let i = 0; i <= bands; i++) edges[i] = erbRateInverse(lo + ((hi - lo) * i) / bands);
   // Payload: three bands spread over the top quarter (25, 28, 31 of 32: 3.9-7 kHz).
   const payloadBands = [bands - 7, bands - 4, bands - 1];
-  return { version: 1, chipSec: 0.032, bandEdgesHz: edges, bands, period: 32, blockPeriods: [211, 223], payloadBands };
+  const chipSec = 0.032;
+  const period = 32;
+  const blockPeriods: [number, number] = [211, 223];
+  // v1's timeline: the whole pattern repeats after R_A R_B blocks (13.4 h).
+  const reachSec = chipSec * period * blockPeriods[0] * blockPeriods[1];
+  return Object.freeze({ version: 1, name: 'v1', chipSec, bandEdgesHz: edges, bands, period, blockPeriods, payloadBands, layerAmplitudes: Object.freeze({ key: 0, leg: 1 }), reachSec });
 }
 
-/** The one mark profile (v1). Fixed: embedders and detectors must agree on it. */
+/** Mark v1 (its sync and timecode layers are leg-specific and periodic: see security notes in pattern.ts). Kept so v1 material stays detectable. */
 export const PROFILE_V1: MarkProfile = makeProfile();
 
-/** Session seconds after which the pattern repeats. */
+/**
+ * Mark v2: the same tiles, two superposed layers (pattern.ts): a key-level layer with v1's
+ * sync and timecode structure (cheap to search, names no leg) at amplitude 1/sqrt 2, and each
+ * leg's own non-repeating layer at amplitude 1/sqrt 2. The timeline reaches four key-layer cycles
+ * (53.5 h): the leg layer tells the cycles apart.
+ */
+export const PROFILE_V2: MarkProfile = Object.freeze({
+  ...PROFILE_V1,
+  version: 2,
+  name: 'v2',
+  layerAmplitudes: Object.freeze({ key: Math.SQRT1_2, leg: Math.SQRT1_2 }),
+  reachSec: 4 * PROFILE_V1.reachSec,
+});
+
+/** The profiles a detector knows, newest first. */
+export const PROFILES: readonly MarkProfile[] = Object.freeze([PROFILE_V2, PROFILE_V1]);
+
+/** Session seconds after which the sync and timecode structure repeats (v1: the whole pattern; v2: the key layer). */
 export function patternCycleSec(profile: MarkProfile = PROFILE_V1): number {
   return profile.chipSec * profile.period * profile.blockPeriods[0] * profile.blockPeriods[1];
 }

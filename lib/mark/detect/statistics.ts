@@ -17,10 +17,10 @@ import { zForCorrectedP } from '../stats.js';
  */
 export const STATISTICS = 3;
 
-/** Hypotheses counted for `candidates` candidates over `fineHypotheses` fine alignments (windows x fine grid). */
-export function hypothesisCount(candidates: number, fineHypotheses: number, profile: MarkProfile): number {
+/** Hypotheses counted for `candidates` candidates over `fineHypotheses` fine alignments (windows x fine grid), `statistics` per alignment. */
+export function hypothesisCount(candidates: number, fineHypotheses: number, profile: MarkProfile, statistics = STATISTICS): number {
   const [RA, RB] = profile.blockPeriods;
-  return candidates * fineHypotheses * profile.period * RA * RB * STATISTICS;
+  return candidates * fineHypotheses * profile.period * RA * RB * statistics;
 }
 
 /** Null scale: RMS of the decoy z's with an upper 99% confidence margin, never below 1. */
