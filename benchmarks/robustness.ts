@@ -16,7 +16,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { applyChain, randomStream } from '../lib/channel/index.js';
-import { DetectorCache, detect, embedAudio, generateKey, keyFromBytes } from '../lib/mark/index.js';
+import { DetectorCache, PROFILE_V1, PROFILE_V2, detect, embedAudio, generateKey, keyFromBytes } from '../lib/mark/index.js';
 import type { DetectResult, MarkKey } from '../lib/mark/index.js';
 import { zForCorrectedP } from '../lib/mark/stats.js';
 import { markdownTable, provenance, writeResult } from './lib.js';
@@ -39,6 +39,8 @@ const MEETING_SEC = 80;
 const ALPHA = 1e-6;
 /** One cache of candidate and decoy tables for the run, as a service scanning many clips keeps. */
 const cache = new DetectorCache();
+/** The mark profile embedded and searched (PROFILE=v1|v2; default v1). */
+const PROFILE = (process.env['PROFILE'] ?? 'v1') === 'v2' ? PROFILE_V2 : PROFILE_V1;
 
 const CONDITIONS: { name: string; chain: string; timeFactor: number; must?: number; goal?: number }[] = [
   { name: 'clean', chain: '', timeFactor: 1, must: 5, goal: 3 },
@@ -109,7 +111,7 @@ function frameSnrs(x: Float32Array, y: Float32Array): { overall: number; segment
 /** Scan clip [start, end) s of a tap among the meeting's legs (leg 0 tapped) and record the outcome in a cell. */
 function scoreClip(cell: Cell, key: MarkKey, tap: Float32Array, tapRate: number, start: number, end: number, tokens: string[], offset0: number, timeFactor: number, record?: Omit<ClipRecord, 's0' | 's1' | 'z' | 'zNeed' | 'detected'>): void {
   const clip = tap.subarray(Math.round(start * tapRate), Math.round(end * tapRate));
-  const r: DetectResult = detect({ channels: [clip], sampleRate: tapRate }, { key, candidates: tokens, alpha: ALPHA, cache });
+  const r: DetectResult = detect({ channels: [clip], sampleRate: tapRate }, { key, candidates: tokens, alpha: ALPHA, cache, profile: PROFILE });
   cell.trials++;
   cell.clipSec.push(end - start);
   const right = r.legs.find((l) => l.token === tokens[0]);
@@ -178,7 +180,7 @@ async function musts(key: MarkKey, voices: Map<string, Float32Array>, conditions
     for (let trial = TRIAL_START; trial < TRIAL_START + TRIALS; trial++) {
       // Seeds apart from the main run's (1000 * (condition + 1) + trial).
       const seed = 100000 + 1000 * (CONDITIONS.indexOf(cond) + 1) + trial;
-      const { sim, tokens, offsets, speechSpan } = await benchMeeting({ seed, stream: 'bench/robustness-musts', chain: cond.chain, key, voices, meetingSec: MEETING_SEC });
+      const { sim, tokens, offsets, speechSpan } = await benchMeeting({ seed, stream: 'bench/robustness-musts', chain: cond.chain, key, voices, meetingSec: MEETING_SEC, profile: PROFILE });
       const tap = sim.tap!.channels[0]!;
       const tapRate = sim.tap!.sampleRate;
       const tapSec = tap.length / tapRate;
@@ -204,7 +206,7 @@ async function musts(key: MarkKey, voices: Map<string, Float32Array>, conditions
     ];
   });
   const md = [
-    "# Per-leg mark: the musts' cells with many clips (issue 3)",
+    `# Per-leg mark ${PROFILE.name}: the musts' cells with many clips`,
     '',
     provenance(),
     '',
@@ -223,7 +225,7 @@ async function musts(key: MarkKey, voices: Map<string, Float32Array>, conditions
     '',
     `Benchmark wall time ${((performance.now() - started) / 1000).toFixed(0)} s.`,
   ].join('\n');
-  console.log(`wrote ${writeResult(TRIAL_START ? `robustness-musts-from${TRIAL_START}.md` : 'robustness-musts.md', md)}`);
+  console.log(`wrote ${writeResult(`robustness-musts${PROFILE === PROFILE_V2 ? '-v2' : ''}${TRIAL_START ? `-from${TRIAL_START}` : ''}.md`, md)}`);
   // Per-clip records (clip span in the tap, z / null scale, z needed, detected): the input of the
   // tile-weight evaluation (models/train-tile-weights.ts --evaluate) and of any look at the misses.
   const out = process.env['CLIPS_OUT'];
@@ -245,7 +247,7 @@ async function main(): Promise<void> {
   const quality: (string | number)[][] = [];
   for (const v of VOICES) {
     const x = voices.get(v)!;
-    const y = embedAudio({ channels: [x], sampleRate: RATE }, { key, token: 'quality' }).channels[0]!;
+    const y = embedAudio({ channels: [x], sampleRate: RATE }, { key, token: 'quality', profile: PROFILE }).channels[0]!;
     const q = frameSnrs(x, y);
     quality.push([v, (x.length / RATE).toFixed(0), q.overall.toFixed(1), q.segmental.toFixed(1), q.worst1.toFixed(1)]);
   }
@@ -255,15 +257,15 @@ async function main(): Promise<void> {
   const long = voiceLoop(voices, 120);
   embedAudio({ channels: [long.subarray(0, RATE * 20)], sampleRate: RATE }, { key, token: 'warm' });
   let t0 = performance.now();
-  const marked = embedAudio({ channels: [long], sampleRate: RATE }, { key, token: 'speed' }).channels[0]!;
+  const marked = embedAudio({ channels: [long], sampleRate: RATE }, { key, token: 'speed', profile: PROFILE }).channels[0]!;
   const embedX = 120 / ((performance.now() - t0) / 1000);
   const cands64 = Array.from({ length: 63 }, (_, i) => `speed-other-${i}`).concat(['speed']);
-  detect({ channels: [marked.subarray(0, RATE * 10)], sampleRate: RATE }, { key, candidates: cands64, cache });
+  detect({ channels: [marked.subarray(0, RATE * 10)], sampleRate: RATE }, { key, candidates: cands64, cache, profile: PROFILE });
   t0 = performance.now();
-  detect({ channels: [marked.subarray(RATE * 30, RATE * 90)], sampleRate: RATE }, { key, candidates: cands64, cache });
+  detect({ channels: [marked.subarray(RATE * 30, RATE * 90)], sampleRate: RATE }, { key, candidates: cands64, cache, profile: PROFILE });
   const scanX = 60 / ((performance.now() - t0) / 1000);
   t0 = performance.now();
-  detect({ channels: [marked.subarray(RATE * 30, RATE * 40)], sampleRate: RATE }, { key, candidates: cands64, cache });
+  detect({ channels: [marked.subarray(RATE * 30, RATE * 40)], sampleRate: RATE }, { key, candidates: cands64, cache, profile: PROFILE });
   const scan10X = 10 / ((performance.now() - t0) / 1000);
   console.log(`speed: embed ${embedX.toFixed(0)}x, scan ${scanX.toFixed(0)}x (60 s clip), ${scan10X.toFixed(0)}x (10 s clip)`);
 
@@ -273,7 +275,7 @@ async function main(): Promise<void> {
   for (const cond of conditions) {
     for (let trial = 0; trial < TRIALS; trial++) {
       const seed = 1000 * (CONDITIONS.indexOf(cond) + 1) + trial;
-      const { sim, tokens, offsets, downlinkOnly, speechSpan, rnd } = await benchMeeting({ seed, stream: 'bench/robustness', chain: cond.chain, key, voices, meetingSec: MEETING_SEC });
+      const { sim, tokens, offsets, downlinkOnly, speechSpan, rnd } = await benchMeeting({ seed, stream: 'bench/robustness', chain: cond.chain, key, voices, meetingSec: MEETING_SEC, profile: PROFILE });
       for (const [variant, rec] of [['tap', sim.tap!], ['downlink', downlinkOnly]] as const) {
         const tap = rec.channels[0]!;
         const tapRate = rec.sampleRate;
@@ -348,7 +350,7 @@ async function main(): Promise<void> {
         const v = negSpeech(i + 3);
         const L = NEG_LENGTHS[i % NEG_LENGTHS.length]!;
         const s = Math.floor(negRnd.between(0, v.length / RATE - L - 1) * RATE);
-        return embedAudio({ channels: [v.slice(s, s + L * RATE)], sampleRate: RATE }, { key: otherKey, token: tokenFor(5, i % 64) }).channels[0]!;
+        return embedAudio({ channels: [v.slice(s, s + L * RATE)], sampleRate: RATE }, { key: otherKey, token: tokenFor(5, i % 64), profile: PROFILE }).channels[0]!;
       },
     },
     {
@@ -390,7 +392,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < NEG_CLIPS; i++) {
       const clip = await src.make(i);
       const tokens = Array.from({ length: 64 }, (_, j) => tokenFor(5, j));
-      const r = detect({ channels: [clip], sampleRate: RATE }, { key, candidates: tokens, alpha: ALPHA, cache });
+      const r = detect({ channels: [clip], sampleRate: RATE }, { key, candidates: tokens, alpha: ALPHA, cache, profile: PROFILE });
       neg.scans++;
       neg.candidateTrials += tokens.length;
       neg.falseAttributions += r.legs.length;
@@ -488,7 +490,7 @@ async function main(): Promise<void> {
     '',
     `Total ${totalDetects + neg.scans} scans; benchmark wall time ${((performance.now() - started) / 1000).toFixed(0)} s.`,
   ].join('\n');
-  console.log(`wrote ${writeResult('robustness.md', md)}`);
+  console.log(`wrote ${writeResult(PROFILE === PROFILE_V2 ? 'robustness-v2.md' : 'robustness.md', md)}`);
 }
 
 await main();

@@ -5,10 +5,10 @@
  */
 export { KEY_BYTES, KeyStream, MAX_TOKEN_LENGTH, checkToken, generateKey, keyFromBytes, keyId, legKey, parseKey, serializeKey } from './keys.js';
 export type { MarkKey } from './keys.js';
-export { PROFILE_V1, bandGroup, isSyncTile, patternCycleSec } from './profile.js';
+export { PROFILES, PROFILE_V1, PROFILE_V2, bandGroup, isSyncTile, patternCycleSec } from './profile.js';
 export type { MarkProfile } from './profile.js';
-export { LegPattern, decoyToken } from './pattern.js';
-export type { DecoyRef, LegPatternOptions } from './pattern.js';
+export { KEY_LAYER_TOKEN, LegAtCycle, LegLayer, LegPattern, MarkPatternV2, decoyToken, markPattern } from './pattern.js';
+export type { DecoyRef, KeyLayerRef, LegPatternOptions, MarkPattern, PatternRef, TimecodePattern } from './pattern.js';
 export { Embedder, embedAudio, embedFrameSize } from './embed.js';
 export type { EmbedOptions, EmbedderOptions } from './embed.js';
 export { DETECT_DEFAULTS, DetectorCache, detect, timecodeConfidence } from './detect/index.js';
@@ -16,7 +16,7 @@ export type { CandidateScore, DetectOptions, DetectResult, DetectedLeg, MarkSegm
 export { PAYLOAD_ID_BITS, PayloadLayer, crc8, payloadId, payloadSymbols } from './payload-layer.js';
 export { decodePayload } from './payload-decode.js';
 export type { PayloadOptions, PayloadResult } from './payload-decode.js';
-export { correctedPValue, normalTail } from './stats.js';
+export { BENTKUS_DZINDZALIETA_C, boundedPValue, correctedPValue, normalTail, signSumTail, zForBoundedP } from './stats.js';
 export { ANALYSIS_RATE, BandAnalysis, analyzeClip, chipCount } from './features/analysis.js';
 export type { AnalysisOptions } from './features/analysis.js';
 export { TileScratch, correlateTiles, tileFeatures } from './features/tiles.js';

@@ -186,6 +186,55 @@ export class MarkPatternV2 {
   }
 }
 
+/**
+ * What the segment and timecode stages read of a pattern: the sync and timecode tables (v1: the
+ * leg's; v2: the key layer's) and the sign (or gain) of any tile.
+ */
+export interface TimecodePattern {
+  readonly profile: MarkProfile;
+  readonly sync: Int8Array;
+  readonly tcChip: Int8Array;
+  readonly tcBlock: readonly [Int8Array, Int8Array];
+  sign(n: number, k: number): number;
+}
+
+/**
+ * A v2 leg as the segment stages see it at one cycle of the key layer: the key layer's tables, and
+ * as the sign of a tile the leg's whole mark (key + leg layer, the leg layer read `alias` key-layer
+ * cycles later: the key layer repeats, the leg layer does not), the payload bands' payload sign.
+ */
+export class LegAtCycle implements TimecodePattern {
+  readonly profile: MarkProfile;
+  readonly sync: Int8Array;
+  readonly tcChip: Int8Array;
+  readonly tcBlock: readonly [Int8Array, Int8Array];
+  readonly #key: LegPattern;
+  readonly #leg: LegLayer;
+  readonly #payload: LegPattern;
+  readonly #shift: number;
+  readonly #isPayload: Uint8Array;
+
+  constructor(keyLayer: LegPattern, legLayer: LegLayer, payloadOf: LegPattern, alias: number) {
+    this.profile = keyLayer.profile;
+    this.sync = keyLayer.sync;
+    this.tcChip = keyLayer.tcChip;
+    this.tcBlock = keyLayer.tcBlock;
+    this.#key = keyLayer;
+    this.#leg = legLayer;
+    this.#payload = payloadOf;
+    const p = this.profile;
+    this.#shift = alias * p.period * p.blockPeriods[0] * p.blockPeriods[1];
+    this.#isPayload = new Uint8Array(p.bands);
+    for (const k of p.payloadBands) this.#isPayload[k] = 1;
+  }
+
+  sign(n: number, k: number): number {
+    if (this.#isPayload[k]) return this.#payload.sign(n, k);
+    const a = this.profile.layerAmplitudes;
+    return a.key * this.#key.sign(n, k) + a.leg * this.#leg.sign(n + this.#shift, k);
+  }
+}
+
 /** What the embedder needs of a pattern. */
 export interface MarkPattern {
   readonly token: string;

@@ -42,3 +42,41 @@ export function zForCorrectedP(alpha: number, hypotheses: number): number {
   }
   return hi;
 }
+
+/**
+ * The Bentkus-Dzindzalieta constant c* = 1 / (4 P(N >= sqrt 2)) ~ 3.178: for S = sum a_i e_i with
+ * e_i independent fair signs and sum a_i^2 <= 1, P(S >= x) <= c* P(N >= x) for every x
+ * (V. Bentkus and D. Dzindzalieta, "A tight Gaussian bound for weighted sums of Rademacher random
+ * variables", Bernoulli 21(2):1231-1237, 2015).
+ */
+export const BENTKUS_DZINDZALIETA_C = 1 / (4 * normalTail(Math.SQRT2));
+
+/**
+ * Rigorous upper bound on P(Z >= z) for a self-normalized weighted sum of fair, independent signs,
+ * Z = sum c_i s_i / sqrt(sum c_i^2) with the c_i fixed by the host (conditional on the audio; the
+ * only assumption: the key's signs are unpredictable): the smaller of Hoeffding's exp(-z^2 / 2)
+ * (W. Hoeffding, JASA 58:13-30, 1963, Thm 2; with |c_i s_i| <= |c_i|) and Bentkus-Dzindzalieta's
+ * c* Q(z). Both hold for every z; 1 for z <= 0.
+ */
+export function signSumTail(z: number): number {
+  if (!(z > 0)) return 1;
+  // normalTail's fractional error is below 1.2e-7 (erfc above): the factor keeps the bound a bound.
+  return Math.min(1, Math.exp(-0.5 * z * z), BENTKUS_DZINDZALIETA_C * normalTail(z) * (1 + 2e-7));
+}
+
+/** Family-wise p-value of the largest of `hypotheses` such statistics: Bonferroni (Boole's inequality) on signSumTail. */
+export function boundedPValue(z: number, hypotheses: number): number {
+  return Math.min(1, hypotheses * signSumTail(z));
+}
+
+/** The z whose bounded p-value is alpha (inverse of boundedPValue, by bisection). */
+export function zForBoundedP(alpha: number, hypotheses: number): number {
+  let lo = 0;
+  let hi = 40;
+  for (let i = 0; i < 60; i++) {
+    const mid = 0.5 * (lo + hi);
+    if (boundedPValue(mid, hypotheses) > alpha) lo = mid;
+    else hi = mid;
+  }
+  return hi;
+}

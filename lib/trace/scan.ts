@@ -182,7 +182,7 @@ export async function scanFile(path: string, opts: ScanOptions): Promise<Report>
 }
 
 function emptyDetection(durationSec: number, alpha: number): DetectResult {
-  return { legs: [], scores: [], durationSec, nullScale: 1, hypotheses: 0, alpha };
+  return { profile: 'v1', pValueBasis: 'normal-approximation', legs: [], scores: [], durationSec, nullScale: 1, hypotheses: 0, alpha };
 }
 
 /** One or two sentences on the blind payload, for the verdict. */

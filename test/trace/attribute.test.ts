@@ -6,7 +6,7 @@ import { attribute } from '../../lib/trace/attribute.js';
 const t = suite('trace/attribute');
 
 function detection(legs: DetectResult['legs']): DetectResult {
-  return { legs, scores: [], durationSec: 30, nullScale: 1, hypotheses: 1e6, alpha: 1e-6 };
+  return { profile: 'v1', pValueBasis: 'normal-approximation', legs, scores: [], durationSec: 30, nullScale: 1, hypotheses: 1e6, alpha: 1e-6 };
 }
 const leg = (token: string, segments: [number, number, number][], speed = 1): DetectResult['legs'][number] => ({
   token,

@@ -25,7 +25,9 @@ import { PROFILE_V1 } from '../profile.js';
 import type { MarkProfile } from '../profile.js';
 import type { SegmentFinding } from './segments.js';
 import { detectSpan } from './span.js';
-import type { SpanLeg } from './span.js';
+import type { SpanContext, SpanLeg, SpanResult } from './span.js';
+import { detectSpanV2 } from './span-v2.js';
+import type { SpanResultV2 } from './span-v2.js';
 import { DetectorCache } from './tables.js';
 import { mergeSegments } from './timeline.js';
 import { DETECT_DEFAULTS } from './types.js';
@@ -59,13 +61,30 @@ export function detect(clip: AudioBuffer, opts: DetectOptions): DetectResult {
   const D = samples.length / rate;
   const overlap = opts.maxWindowSec ?? DETECT_DEFAULTS.maxWindowSec;
   const len = Math.max(opts.pieceSec ?? DETECT_DEFAULTS.pieceSec, 2 * overlap);
+  const v2 = profile.version === 2;
+  const span = (x: Float32Array, o: DetectOptions, c: SpanContext): SpanResult | SpanResultV2 => (v2 ? detectSpanV2(x, rate, o, c) : detectSpan(x, rate, o, c));
+  const about = (rs: readonly (SpanResult | SpanResultV2)[], n: number): Pick<DetectResult, 'profile' | 'pValueBasis' | 'keyLayer' | 'decoyLegs'> => {
+    if (!v2) return { profile: 'v1', pValueBasis: 'normal-approximation' };
+    const vs = rs as readonly SpanResultV2[];
+    const top = vs.reduce((a, b) => (b.key.score > a.key.score ? b : a));
+    let ss = 0;
+    let cnt = 0;
+    let mx = 0;
+    for (const r of vs) (ss += r.decoyLegs.rms ** 2 * r.decoyLegs.samples), (cnt += r.decoyLegs.samples), (mx = Math.max(mx, r.decoyLegs.max));
+    return {
+      profile: 'v2',
+      pValueBasis: 'sign-sum-bound',
+      keyLayer: { score: top.key.score, pValue: acrossPieces(top.key.pValue, n), hypotheses: n * top.key.hypotheses },
+      decoyLegs: { samples: cnt, rms: cnt ? Math.sqrt(ss / cnt) : 0, max: mx },
+    };
+  };
   if (!(D > 1.25 * len)) {
-    const r = detectSpan(samples, rate, opts, ctx);
-    return { ...r, legs: r.legs.map((l) => mergedLeg(l, l.findings, l.pValue, profile)), alpha };
+    const r = span(samples, opts, ctx);
+    return { ...about([r], 1), legs: r.legs.map((l) => mergedLeg(l, l.findings, l.pValue, profile)), scores: r.scores, durationSec: r.durationSec, nullScale: r.nullScale, hypotheses: r.hypotheses, alpha };
   }
   const arena = new Arena();
   const pieces = scanPieces(samples, rate, { pieceSec: len, overlapSec: overlap }, (piece, n) => {
-    const r = detectSpan(piece, rate, { ...opts, alpha: alpha / n }, { ...ctx, arena });
+    const r = span(piece, { ...opts, alpha: alpha / n }, { ...ctx, arena });
     arena.reset();
     return r;
   });
@@ -89,6 +108,7 @@ export function detect(clip: AudioBuffer, opts: DetectOptions): DetectResult {
   }
   legs.sort((a, b) => a.pValue - b.pValue || b.score - a.score);
   return {
+    ...about(pieces.map(({ result }) => result), n),
     legs,
     scores,
     durationSec: D,

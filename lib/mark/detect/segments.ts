@@ -6,7 +6,7 @@
 import { chipCount } from '../features/analysis.js';
 import type { BandAnalysis } from '../features/analysis.js';
 import { correlateTiles, tileFeatures } from '../features/tiles.js';
-import type { LegPattern } from '../pattern.js';
+import type { TimecodePattern } from '../pattern.js';
 import { patternCycleSec } from '../profile.js';
 import { alignmentOf, chipRange } from '../search.js';
 import type { Hypothesis } from '../search.js';
@@ -32,7 +32,7 @@ export interface SegmentFinding {
 
 export interface SegmentContext {
   analysis: BandAnalysis;
-  pattern: LegPattern;
+  pattern: TimecodePattern;
   workspace: Workspace;
   /** Corrected p-value of the window's statistic. */
   pValue: number;

@@ -7,8 +7,8 @@
 import { RealFft } from '../../dsp/fft.js';
 import type { MarkKey } from '../keys.js';
 import { PayloadLayer } from '../payload-layer.js';
-import { LegPattern, decoyToken } from '../pattern.js';
-import type { DecoyRef } from '../pattern.js';
+import { KEY_LAYER_TOKEN, LegLayer, LegPattern, decoyToken } from '../pattern.js';
+import type { DecoyRef, PatternRef } from '../pattern.js';
 import { isSyncTile } from '../profile.js';
 import type { MarkProfile } from '../profile.js';
 
@@ -28,6 +28,7 @@ export interface CandidateTables {
 interface KeyEntry {
   payload: PayloadLayer;
   tables: Map<string, CandidateTables>;
+  legLayers: Map<string, LegLayer>;
 }
 
 /** Most tables kept per key and profile (cleared when full). */
@@ -39,7 +40,7 @@ export class DetectorCache {
   readonly #ffts = new Map<number, RealFft>();
 
   /** The tables of a leg's token or a decoy under a key. */
-  tables(key: MarkKey, token: string | DecoyRef, profile: MarkProfile): CandidateTables {
+  tables(key: MarkKey, token: PatternRef, profile: MarkProfile): CandidateTables {
     let byProfile = this.#byKey.get(key);
     if (!byProfile) {
       byProfile = new WeakMap();
@@ -47,16 +48,30 @@ export class DetectorCache {
     }
     let entry = byProfile.get(profile);
     if (!entry) {
-      entry = { payload: new PayloadLayer(key, profile), tables: new Map() };
+      entry = { payload: new PayloadLayer(key, profile), tables: new Map(), legLayers: new Map() };
       byProfile.set(profile, entry);
     }
-    const name = typeof token === 'string' ? token : decoyToken(token.decoy);
+    const name = typeof token === 'string' ? token : 'decoy' in token ? decoyToken(token.decoy) : KEY_LAYER_TOKEN;
     const hit = entry.tables.get(name);
     if (hit) return hit;
     const t = buildTables(new LegPattern(key, token, { profile, payload: entry.payload }), this.#fft(profile.period));
     if (entry.tables.size >= TABLE_CACHE_MAX) entry.tables.clear();
     entry.tables.set(name, t);
     return t;
+  }
+
+  /** v2: a leg's (or decoy's) own layer under a key. */
+  legLayer(key: MarkKey, token: string | DecoyRef, profile: MarkProfile): LegLayer {
+    this.tables(key, { decoy: 0 }, profile);
+    const entry = this.#byKey.get(key)!.get(profile)!;
+    const name = typeof token === 'string' ? token : decoyToken(token.decoy);
+    let l = entry.legLayers.get(name);
+    if (!l) {
+      l = new LegLayer(key, token, profile);
+      if (entry.legLayers.size >= TABLE_CACHE_MAX) entry.legLayers.clear();
+      entry.legLayers.set(name, l);
+    }
+    return l;
   }
 
   /** The payload layer of a key (shared by every leg's pattern). */

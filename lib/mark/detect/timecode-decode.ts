@@ -44,7 +44,7 @@
  */
 import type { TileFeatures } from '../features/tiles.js';
 import { PAYLOAD_FRAME_PERIODS as PAYLOAD_FRAME } from '../payload-layer.js';
-import type { LegPattern } from '../pattern.js';
+import type { TimecodePattern } from '../pattern.js';
 import { isSyncTile } from '../profile.js';
 
 /** Prior weight (tiles) of the pooled band statistics in each band's estimate. */
@@ -114,7 +114,7 @@ export interface DecodeSpan {
   payload?: TileFeatures;
 }
 
-export function decodeTimecode(f: TileFeatures, pattern: LegPattern, span: DecodeSpan): TimecodeDecode | undefined {
+export function decodeTimecode(f: TileFeatures, pattern: TimecodePattern, span: DecodeSpan): TimecodeDecode | undefined {
   const s = span.shift;
   const [sa, sb] = span.segment;
   let [lo, hi] = span.range;
@@ -293,7 +293,7 @@ export function decodeTimecode(f: TileFeatures, pattern: LegPattern, span: Decod
  * the phase is unrelated and the term flat): the term is log((1 - BEYOND_CYCLE) L(y) / mean_y L
  * + BEYOND_CYCLE), bounded below by log BEYOND_CYCLE.
  */
-function payloadPhase(fp: TileFeatures, pattern: LegPattern, s: number, lo: number, hi: number, pm: Float64Array): Float64Array | undefined {
+function payloadPhase(fp: TileFeatures, pattern: TimecodePattern, s: number, lo: number, hi: number, pm: Float64Array): Float64Array | undefined {
   const bands = pattern.profile.payloadBands;
   if (bands.length === 0) return undefined;
   const P = pattern.profile.period;
@@ -324,7 +324,7 @@ function payloadPhase(fp: TileFeatures, pattern: LegPattern, s: number, lo: numb
  * timecode tiles of chips [ma, mb) (weighted as in decodeTimecode, the range being its own
  * segment). 0 when the range's pilot shows no mark.
  */
-export function timecodeConfidence(f: TileFeatures, pattern: LegPattern, n0: number, ma: number, mb: number): number {
+export function timecodeConfidence(f: TileFeatures, pattern: TimecodePattern, n0: number, ma: number, mb: number): number {
   const P = pattern.profile.period;
   const [RA, RB] = pattern.profile.blockPeriods;
   if (mb <= ma || n0 < 0) return 0;

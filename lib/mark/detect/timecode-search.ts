@@ -23,6 +23,16 @@ export function crt(a: number, m1: number, b: number, m2: number): number {
   throw new Error('moduli not coprime');
 }
 
+/** Every residue's timecode correlation of both groups at one alignment, with the sync part and the variance (fullScore's `residues`). */
+export interface ResidueScores {
+  /** Correlation at residue x of group A (x = block of relative chip 0 mod R_A) and of group B. */
+  a: Float64Array;
+  b: Float64Array;
+  cSync: number;
+  /** The statistic's variance (sync fold energy + timecode tile energy). */
+  v: number;
+}
+
 /** Full and fixed-alignment statistics of one scan (owns its buffers). */
 export class TimecodeSearch {
   readonly #profile: MarkProfile;
@@ -49,7 +59,7 @@ export class TimecodeSearch {
    * nibble of four bands, the 16 signed sums are tabulated once and a code row picks one per
    * nibble (4 table reads instead of 16 multiply-adds per block and residue).
    */
-  fullScore(t: CandidateTables, f: TileFeatures, ma: number, mb: number, s: number): { z: number; n0: number } | undefined {
+  fullScore(t: CandidateTables, f: TileFeatures, ma: number, mb: number, s: number, residues?: ResidueScores): { z: number; n0: number } | undefined {
     const profile = this.#profile;
     const P = profile.period;
     const K = profile.bands;
@@ -144,11 +154,13 @@ export class TimecodeSearch {
           bv = acc;
           bx = x;
         }
+        if (residues) (g === 0 ? residues.a : residues.b)[x] = acc;
       }
       bestRes[g] = bx;
       bestVal[g] = bv;
     }
     const v = vSync + vTc;
+    if (residues) (residues.cSync = cSync), (residues.v = v);
     if (!(v > 0)) return undefined;
     const z = (cSync + bestVal[0]! + bestVal[1]!) / Math.sqrt(v);
     const block = crt(bestRes[0]!, RA, bestRes[1]!, RB);

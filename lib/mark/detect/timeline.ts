@@ -107,8 +107,11 @@ export function reconcileTimelines(findings: readonly SegmentFinding[], profile:
     const pJoint = shiftPosterior({ ll: line.ll }, delta);
     for (const m of line.members) {
       const shift = (((delta + m.d) % N) + N) % N;
-      const off = m.seg.sessionOffsetSec + shift * Tb;
-      m.seg.sessionOffsetSec = ((off % cycle) + cycle) % cycle;
+      // Wrapped within the segment's own cycle of the sync and timecode structure (v1: the only
+      // one; v2: the leg layer told the cycles apart).
+      const base = Math.floor(m.seg.sessionOffsetSec / cycle) * cycle;
+      const off = m.seg.sessionOffsetSec - base + shift * Tb;
+      m.seg.sessionOffsetSec = base + (((off % cycle) + cycle) % cycle);
       m.seg.timecodeConfidence = m.pSame * pJoint + (1 - m.pSame) * shiftPosterior(m.own, shift);
     }
   }

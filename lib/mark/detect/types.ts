@@ -77,7 +77,22 @@ export interface CandidateScore {
   pValue: number;
 }
 
+/** How a result's p-values were computed. */
+export type PValueBasis =
+  /** v1: normal tail on the decoy-estimated null scale x the hypothesis count (an approximation: the v1 statistic includes products of sign streams). */
+  | 'normal-approximation'
+  /** v2: the rigorous tail bound of a self-normalized sum of fair signs (stats.ts signSumTail) x the hypothesis count (Bonferroni). */
+  | 'sign-sum-bound';
+
 export interface DetectResult {
+  /** The mark profile searched ('v1' or 'v2'). */
+  profile: 'v1' | 'v2';
+  /** How the legs' p-values were computed. */
+  pValueBasis: PValueBasis;
+  /** v2: the key-level layer's evidence (names no leg: the organisation's mark is present); absent for v1. */
+  keyLayer?: { score: number; pValue: number; hypotheses: number };
+  /** v2: decoy legs scored at the same places, the empirical check of the bound. */
+  decoyLegs?: { samples: number; rms: number; max: number };
   legs: DetectedLeg[];
   /** Every candidate's best statistic and p-value (for calibration and diagnostics). */
   scores: CandidateScore[];

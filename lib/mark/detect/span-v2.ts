@@ -1,0 +1,298 @@
+/**
+ * v2's decision over one span. Attribution rests on each leg's own, non-repeating layer; the
+ * key-level layer (the same for every leg of the key, with v1's sync and timecode structure) only
+ * proposes where to look.
+ *
+ *  1. search-span.ts with the key layer as the one candidate: per window its best alignment and
+ *     its other top sync entries (the proposals), and the key layer's own statistic.
+ *  2. At every proposal (and at each of the timeline's key-layer cycles within the reach, since the
+ *     key layer repeats every 13.4 h and the leg layer does not), each candidate leg's statistic
+ *     over the window: the plain one, Z = sum r s / sqrt(sum r^2) over the leg layer's signs, and a
+ *     cross-fitted one whose per-block weights are the key layer's local evidence (the key layer's
+ *     signs are a stream independent of the leg's, so the weights never see the signs they weight:
+ *     the statistic stays a self-normalized sum of fair signs).
+ *  3. p-values: the proposals were chosen by the key layer, independently of every leg's signs, so
+ *     the count is only candidates x proposals x cycles x 2 statistics; each statistic is bounded by
+ *     signSumTail (stats.ts: Hoeffding / Bentkus-Dzindzalieta, conditional on the audio), the
+ *     family by Bonferroni. Decoy legs scored at the same places are the empirical check.
+ *  4. Segments of the significant windows (segments.ts), their offsets on the leg's own cycle.
+ * A clip whose key layer was stripped gives no useful proposals: its legs are then not found by
+ * this fast path (the exhaustive search over the timeline is the fallback, exhaustive.ts).
+ */
+import { chipRange } from '../search.js';
+import { LegAtCycle, LegPattern } from '../pattern.js';
+import type { LegLayer } from '../pattern.js';
+import { PROFILE_V2, patternCycleSec } from '../profile.js';
+import type { MarkProfile } from '../profile.js';
+import { boundedPValue, correctedPValue } from '../stats.js';
+import type { TileFeatures } from '../features/tiles.js';
+import type { Found } from './found.js';
+import { searchSpan } from './search-span.js';
+import type { ResidueScores } from './timecode-search.js';
+import type { SpanContext } from './search-span.js';
+import { refineSegment } from './segments.js';
+import type { SpanLeg, SpanResult } from './span.js';
+import { nullScaleOf } from './statistics.js';
+import { DETECT_DEFAULTS } from './types.js';
+import type { CandidateScore, DetectOptions } from './types.js';
+
+/** Decoy legs scored at the level-0 windows' proposals (the empirical check of the bound). */
+const LEG_DECOYS = 16;
+/** Statistics per leg and place: plain and key-weighted. */
+const LEG_STATISTICS = 2;
+/** Half-width (blocks) of the key layer's local evidence that weights the leg layer. */
+const WEIGHT_HALF = 1;
+/**
+ * Timecode blocks tested per proposal: the key layer's best blocks at the proposal's sync
+ * alignment. On short, weak clips the key layer's single best block was often wrong while its
+ * sync alignment was right (Opus 24k 5 s taps: 8 of 48 clips missed with one block, the leg's
+ * statistic at the true alignment 6.8-8.1); the count grows by this factor, the threshold by ~0.4 z.
+ */
+const BLOCKS_PER_PROPOSAL = Number(process.env['EARMARK_V2_BLOCKS'] ?? 16);
+
+export interface KeyLayerResult {
+  /** Best statistic of the key layer (z units) and its p-value (normal approximation on the decoys' scale, corrected for its search). */
+  score: number;
+  pValue: number;
+  hypotheses: number;
+  nullScale: number;
+}
+
+export interface LegDecoyCheck {
+  /** Decoy-leg statistics computed, their RMS (1 under the model) and largest value. */
+  samples: number;
+  rms: number;
+  max: number;
+}
+
+export interface SpanResultV2 extends SpanResult {
+  key: KeyLayerResult;
+  decoyLegs: LegDecoyCheck;
+}
+
+interface LegFound extends Found {
+  /** Key-layer cycle of the leg's session time (the proposal's n0 is within the first). */
+  alias: number;
+}
+
+export function detectSpanV2(samples: Float32Array, sampleRate: number, opts: DetectOptions, ctx: SpanContext): SpanResultV2 {
+  const profile = opts.profile ?? PROFILE_V2;
+  const alpha = opts.alpha ?? DETECT_DEFAULTS.alpha;
+  const P = profile.period;
+  const K = profile.bands;
+  const Tc = profile.chipSec;
+  const cycleChips = P * profile.blockPeriods[0] * profile.blockPeriods[1];
+  const reachChips = Math.floor(profile.reachSec / Tc + 1e-9);
+  const cycles = Math.ceil(reachChips / cycleChips);
+  const keyTables = ctx.cache.tables(opts.key, { keyLayer: true }, profile);
+  const empty = (D: number): SpanResultV2 => ({
+    legs: [],
+    scores: opts.candidates.map((token) => ({ token, score: 0, pValue: 1 })),
+    durationSec: D,
+    nullScale: 1,
+    hypotheses: 0,
+    key: { score: 0, pValue: 1, hypotheses: 0, nullScale: 1 },
+    decoyLegs: { samples: 0, rms: 0, max: 0 },
+  });
+  const s = searchSpan(samples, sampleRate, opts, profile, { candidates: [keyTables], crossFit: false, keepEntries: true }, ctx);
+  if (!s) return empty(samples.length / sampleRate);
+  const { analysis, windows, features } = s;
+  const D = analysis.durationSec;
+
+  // 1. The key layer's own evidence.
+  const nullScale = nullScaleOf(s.nullSamples);
+  let keyTop = 0;
+  for (const x of s.best[0]!) if (x && x.z > keyTop) keyTop = x.z;
+  const key: KeyLayerResult = { score: keyTop, pValue: keyTop > 0 ? correctedPValue(keyTop, nullScale, s.hypotheses) : 1, hypotheses: s.hypotheses, nullScale };
+
+  // 2. The legs at the key layer's proposals.
+  const legs = opts.candidates.map((token) => ctx.cache.legLayer(opts.key, token, profile));
+  const decoys = Array.from({ length: LEG_DECOYS }, (_, i) => ctx.cache.legLayer(opts.key, { decoy: i }, profile));
+  const bestLeg: (LegFound | undefined)[][] = legs.map(() => windows.map(() => undefined));
+  const decoyZ: number[] = [];
+  let places = 0;
+  for (let wi = 0; wi < windows.length; wi++) {
+    const w = windows[wi]!;
+    for (const p of proposalsOf(s.best[0]![wi], s.entries[0]![wi]!)) {
+      const f = features.exact(p.hyp, w);
+      const [ma, mb] = chipRange(w, p.hyp, Tc, f.chips);
+      if (mb - ma < P) continue;
+      const shift = p.n0 % P;
+      const res: ResidueScores = { a: new Float64Array(profile.blockPeriods[0]), b: new Float64Array(profile.blockPeriods[1]), cSync: 0, v: 0 };
+      if (!s.search.fullScore(keyTables, f, ma, mb, shift, res)) continue;
+      for (const block of topBlocks(res, BLOCKS_PER_PROPOSAL, profile)) {
+      const pn0 = block * P + shift;
+      const weights = keyWeights(f, keyTables.pattern, pn0, ma, mb, profile);
+      for (let a = 0; a < cycles; a++) {
+        const n0 = pn0 + a * cycleChips;
+        if (n0 + ma < 0 || n0 + mb > reachChips) continue;
+        places++;
+        for (let ci = 0; ci < legs.length; ci++) {
+          const z = legStatistic(f, legs[ci]!, n0, ma, mb, weights, K, P);
+          const cur = bestLeg[ci]![wi];
+          if (!cur || z > cur.z) bestLeg[ci]![wi] = { z, hyp: p.hyp, n0: pn0, window: wi, alias: a };
+        }
+        if (w.level === 0) for (const d of decoys) decoyZ.push(legStatistic(f, d, n0, ma, mb, weights, K, P));
+      }
+      }
+    }
+  }
+  const hypotheses = legs.length * places * LEG_STATISTICS;
+
+  // 3-4. Decision and segments.
+  const scores: CandidateScore[] = [];
+  const out: SpanLeg[] = [];
+  const keyPattern = keyTables.pattern;
+  for (let ci = 0; ci < legs.length; ci++) {
+    const token = opts.candidates[ci]!;
+    const found = bestLeg[ci]!.filter((x): x is LegFound => x !== undefined);
+    let top: LegFound | undefined;
+    for (const x of found) if (!top || x.z > top.z) top = x;
+    const pTop = top ? boundedPValue(top.z, hypotheses) : 1;
+    scores.push({ token, score: top?.z ?? 0, pValue: pTop });
+    if (!top || pTop > alpha) continue;
+    const significant = found.filter((x) => boundedPValue(x.z, hypotheses) <= alpha).sort((a, b) => b.z - a.z);
+    const picked: LegFound[] = [];
+    for (const x of significant) {
+      const wx = windows[x.window]!;
+      const overlaps = picked.some((q) => {
+        const wq = windows[q.window]!;
+        const ov = Math.min(wx.endSec, wq.endSec) - Math.max(wx.startSec, wq.startSec);
+        return ov > 0.25 * Math.min(wx.endSec - wx.startSec, wq.endSec - wq.startSec);
+      });
+      if (!overlaps) picked.push(x);
+    }
+    const payloadOf = new LegPattern(opts.key, token, { profile, payload: ctx.cache.payloadLayer(opts.key, profile) });
+    const cycleSec = patternCycleSec(profile);
+    const findings = picked.map((x) => {
+      const pattern = new LegAtCycle(keyPattern, legs[ci]!, payloadOf, x.alias);
+      const fd = refineSegment({ analysis, pattern, workspace: ctx.workspace, pValue: boundedPValue(x.z, hypotheses) }, x, windows[x.window]!);
+      fd.segment.sessionOffsetSec += x.alias * cycleSec;
+      return fd;
+    });
+    out.push({ token, pValue: pTop, score: top.z, findings, speed: top.hyp.rate, speedKind: top.hyp.kind });
+  }
+  out.sort((a, b) => a.pValue - b.pValue || b.score - a.score);
+  let ss = 0;
+  let mx = -Infinity;
+  for (const z of decoyZ) (ss += z * z), (mx = Math.max(mx, z));
+  return {
+    legs: out,
+    scores,
+    durationSec: D,
+    nullScale: 1,
+    hypotheses,
+    key,
+    decoyLegs: { samples: decoyZ.length, rms: decoyZ.length ? Math.sqrt(ss / decoyZ.length) : 0, max: decoyZ.length ? mx : 0 },
+  };
+}
+
+/** The `count` blocks (mod R_A R_B) whose key-layer timecode correlation is largest at a sync alignment. */
+function topBlocks(res: ResidueScores, count: number, profile: MarkProfile): number[] {
+  const [RA, RB] = profile.blockPeriods;
+  const N = RA * RB;
+  const top: { b: number; v: number }[] = [];
+  for (let b = 0, xa = 0, xb = 0; b < N; b++) {
+    const v = res.a[xa]! + res.b[xb]!;
+    if (top.length < count || v > top[top.length - 1]!.v) {
+      let i = top.length < count ? top.length : top.length - 1;
+      if (top.length < count) top.push({ b, v });
+      while (i > 0 && top[i - 1]!.v < v) {
+        top[i] = top[i - 1]!;
+        i--;
+      }
+      top[i] = { b, v };
+    }
+    if (++xa === RA) xa = 0;
+    if (++xb === RB) xb = 0;
+  }
+  return top.map((t) => t.b);
+}
+
+/** A window's proposals: its best (refined) alignment and its other top sync entries, each alignment once. */
+function proposalsOf(best: Found | undefined, entries: readonly Found[]): Found[] {
+  const out: Found[] = [];
+  for (const x of best ? [best, ...entries] : entries) {
+    if (out.some((y) => y.n0 === x.n0 && y.hyp.rate === x.hyp.rate && y.hyp.freqScale === x.hyp.freqScale && y.hyp.phaseSec === x.hyp.phaseSec)) continue;
+    out.push(x);
+  }
+  return out;
+}
+
+/**
+ * Per 1.024 s block (session blocks of relative chips [ma, mb) at session chip n0 of relative chip
+ * 0): the key layer's local evidence, z over blocks b - 1..b + 1 floored at 0 -- the weight of the
+ * leg layer's block b in the cross-fitted statistic.
+ */
+function keyWeights(f: TileFeatures, keyLayer: LegPattern, n0: number, ma: number, mb: number, profile: MarkProfile): Float64Array {
+  const P = profile.period;
+  const K = profile.bands;
+  const b0 = Math.floor((n0 + ma) / P);
+  const B = Math.floor((n0 + mb - 1) / P) - b0 + 1;
+  const c = new Float64Array(B);
+  const q = new Float64Array(B);
+  for (let m = ma; m < mb; m++) {
+    const n = n0 + m;
+    const b = Math.floor(n / P) - b0;
+    const row = m * K;
+    for (let k = 0; k < K; k++) {
+      const x = f.r[row + k]!;
+      if (x === 0) continue;
+      c[b]! += x * keyLayer.sign(n, k);
+      q[b]! += x * x;
+    }
+  }
+  return Float64Array.from(c, (_, b) => {
+    let a = 0;
+    let e = 0;
+    for (let j = Math.max(0, b - WEIGHT_HALF); j <= Math.min(B - 1, b + WEIGHT_HALF); j++) (a += c[j]!), (e += q[j]!);
+    return e > 0 ? Math.max(0, a / Math.sqrt(e)) : 0;
+  });
+}
+
+/**
+ * A leg's statistic over relative chips [ma, mb) at session chip n0 of relative chip 0: the larger
+ * of the plain self-normalized correlation with the leg layer's signs and the key-weighted one.
+ * Tiles the features dropped (0) and the payload bands (0 in leg features) do not count.
+ */
+function legStatistic(f: TileFeatures, leg: LegLayer, n0: number, ma: number, mb: number, weights: Float64Array, K: number, P: number): number {
+  const signs = leg.signs(n0 + ma, mb - ma);
+  const b0 = Math.floor((n0 + ma) / P);
+  let c = 0;
+  let q = 0;
+  let cw = 0;
+  let qw = 0;
+  let b = -1;
+  let bc = 0;
+  let bq = 0;
+  const flush = (): void => {
+    if (b < 0) return;
+    const w = weights[b]!;
+    cw += w * bc;
+    qw += w * w * bq;
+  };
+  for (let m = ma; m < mb; m++) {
+    const bm = Math.floor((n0 + m) / P) - b0;
+    if (bm !== b) {
+      flush();
+      b = bm;
+      bc = 0;
+      bq = 0;
+    }
+    const row = m * K;
+    const so = (m - ma) * K;
+    for (let k = 0; k < K; k++) {
+      const x = f.r[row + k]!;
+      if (x === 0) continue;
+      const v = x * signs[so + k]!;
+      c += v;
+      q += x * x;
+      bc += v;
+      bq += x * x;
+    }
+  }
+  flush();
+  const plain = q > 0 ? c / Math.sqrt(q) : 0;
+  const weighted = qw > 0 ? cw / Math.sqrt(qw) : 0;
+  return Math.max(plain, weighted);
+}
