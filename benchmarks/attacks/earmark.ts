@@ -1,0 +1,49 @@
+/**
+ * The ONE place where the attack suite imports earmark's library code (lib/) and benchmark
+ * helpers. Everything else under benchmarks/attacks/ imports from this file only, so a
+ * restructuring of lib/ means fixing the paths here and nowhere else.
+ *
+ * What is re-exported and who may use it:
+ *  - public, keyless code (features, DSP, codec chains, profile constants): attacks may use it --
+ *    Kerckhoffs: the adversary has earmark's source.
+ *  - keyed code (embedAudio with the organisation's key, detect, decodePayload, LegPattern): the
+ *    harness uses it to CREATE the adversary's material and to SCORE results; attacks never see
+ *    the organisation's key (an attack may run the public embedder with a key of its own).
+ *
+ * The attack code was written against the library's earlier positional signatures; the thin
+ * adapters below keep those call shapes.
+ */
+import * as mark from '../../lib/mark/index.js';
+import type { BandAnalysis, DetectOptions, DetectResult, Hypothesis, MarkKey, MarkProfile, PayloadOptions, PayloadResult, TileFeatures } from '../../lib/mark/index.js';
+import { featureGrid as featureGridLib } from '../../lib/mark/features/grid.js';
+import type { FeatureGrid } from '../../lib/mark/features/grid.js';
+
+export { Embedder, embedAudio, keyFromBytes, LegPattern, PROFILE_V1, crc8, payloadId, boostBin, WEIGHT_BINS, isSyncTile, bandGroup } from '../../lib/mark/index.js';
+export type { MarkKey, MarkProfile, DetectResult, PayloadResult, BandAnalysis, TileFeatures, Hypothesis } from '../../lib/mark/index.js';
+export type { FeatureGrid } from '../../lib/mark/features/grid.js';
+export { applyChain } from '../../lib/channel/index.js';
+export { RealFft } from '../../lib/dsp/fft.js';
+export { sqrtHann } from '../../lib/dsp/window.js';
+export { resample } from '../../lib/dsp/resample.js';
+export { loadVoices, loadTrainingVoices, voiceLoop, VOICES, TRAINING_VOICES, RATE } from '../meeting.js';
+
+export function detect(clip: { samples: Float32Array; sampleRate: number }, opts: DetectOptions): DetectResult {
+  return mark.detect({ channels: [clip.samples], sampleRate: clip.sampleRate }, opts);
+}
+
+export function decodePayload(samples: Float32Array, sampleRate: number, key: MarkKey, opts: Omit<PayloadOptions, 'key'> = {}): PayloadResult {
+  return mark.decodePayload({ channels: [samples], sampleRate }, { ...opts, key });
+}
+
+export function analyzeClip(samples: Float32Array, sampleRate: number, profile: MarkProfile = mark.PROFILE_V1): BandAnalysis {
+  return mark.analyzeClip(samples, sampleRate, { profile });
+}
+
+/** Tile features under a hypothesis; `bins` receives each tile's masking-boost bin, `weights` overrides the tile weighting (a table of ones: unweighted). */
+export function tileFeatures(analysis: BandAnalysis, hyp: Hypothesis, opts: { layer?: 'leg' | 'payload'; bins?: Uint8Array; weights?: Float64Array | null } = {}): TileFeatures {
+  return mark.tileFeatures(analysis, hyp, opts);
+}
+
+export function featureGrid(analysis: BandAnalysis, freqScale: number, _profile?: MarkProfile, layer: 'leg' | 'payload' = 'leg'): FeatureGrid {
+  return featureGridLib(analysis, freqScale, { layer });
+}

@@ -1,0 +1,237 @@
+/**
+ * The adversary's own multiplicative STFT modulator, written from the description of earmark's
+ * embedder (lib/mark/embed.ts header: a keyed gain 1 + d * boost * sign per tile, a sqrt-Hann STFT
+ * with 50% overlap, a masking boost (peak / band density)^0.5 capped at 128 with a 0.1 s
+ * forward-masking memory, silent frames skipped, a running quality budget over ~3 s). It knows no
+ * key: the per-tile values come from the caller (an estimated pattern, a copied residual, ...).
+ *
+ * y = x + ISTFT(X(f) * G(frame, band(f))), with G = alpha * g (mode 'add') or
+ * G = |1 + g|^-alpha - 1 (mode 'divide': alpha = 1 divides the tile's magnitude by exactly what a
+ * gain 1 + g did to it), g = boost * value * level scale, and alpha either given or set so the
+ * change has exactly the requested SNR against x (bisection for 'divide', closed form for 'add').
+ */
+import { RealFft, sqrtHann } from './earmark.js';
+import { RATE, snrDb } from './harness.js';
+
+export interface MaskingModel {
+  /** Exponent of the boost (peak / band density)^exponent; 0 = flat. */
+  exponent: number;
+  cap: number;
+  releaseSec: number;
+}
+
+/** earmark v1's masking model (lib/mark/embed.ts defaults). */
+export const EMBEDDER_MASKING: MaskingModel = { exponent: 0.5, cap: 128, releaseSec: 0.1 };
+export const FLAT: MaskingModel = { exponent: 0, cap: 1, releaseSec: 0 };
+
+export type Budget = { kind: 'constant'; sec: number } | { kind: 'embedder'; strength: number; budgetDb: number; sec: number };
+export type Level = { snrDb: number } | { alpha: number };
+/** earmark v1's level rule (strength 0.014, 24 dB running budget over 3 s). */
+export const EMBEDDER_BUDGET: Budget = { kind: 'embedder', strength: 0.014, budgetDb: 24, sec: 3 };
+export const CONSTANT_BUDGET: Budget = { kind: 'constant', sec: 3 };
+
+export interface ModulateOptions {
+  /** Band edges (Hz), bands + 1 of them. */
+  bandEdgesHz: Float64Array;
+  /** Clip time (s) of frame 0's centre; frames every hop (16 ms) from there, both directions. */
+  frameCentre0Sec: number;
+  /** Value of the frame centred at clip time t (s) in band k (sign estimates, residuals; 0 = leave). */
+  value: (t: number, k: number) => number;
+  masking: MaskingModel;
+  /**
+   * Level control of the per-tile gains before the final factor alpha:
+   *  - 'constant': the change is held at a constant ratio to the host over `sec` (running sums);
+   *  - 'embedder': earmark's own level rule: gain = strength x boost, scaled down where the
+   *    running mark-to-host ratio over `sec` would exceed -budgetDb (lib/mark/embed.ts), computed
+   *    with |value| = 1 as the embedder does (so alpha = 1 reproduces the mark's own per-tile gains).
+   */
+  budget: Budget;
+  mode: 'add' | 'divide';
+  /** The final factor: a target SNR (dB) of the change re x, or a fixed alpha. */
+  level: Level;
+  /** The input already carries the gains (removal): estimate the host's band levels by dividing them out first. */
+  invert?: boolean;
+  /** Frames quieter than this (dBFS) are left alone. */
+  silenceDbfs?: number;
+}
+
+const N = 512;
+const HOP = 256;
+
+export interface Modulated {
+  y: Float32Array;
+  snrDb: number;
+  alpha: number;
+}
+
+/** Apply a tile-value pattern to x (mono, RATE) at a target SNR. */
+export function modulate(x: Float32Array, o: ModulateOptions): Modulated {
+  const K = o.bandEdgesHz.length - 1;
+  const bins = N / 2 + 1;
+  const fft = new RealFft(N);
+  const win = sqrtHann(N);
+  const binBand = new Int16Array(bins).fill(-1);
+  const bandBins = new Float64Array(K);
+  for (let i = 0; i < bins; i++) {
+    const f = (i * RATE) / N;
+    if (f >= 0.48 * RATE) continue;
+    for (let k = 0; k < K; k++) {
+      if (f >= o.bandEdgesHz[k]! && f < o.bandEdgesHz[k + 1]!) {
+        binBand[i] = k;
+        bandBins[k]! += 1;
+        break;
+      }
+    }
+  }
+  // Frames: centres at frameCentre0Sec + j * hop covering the clip.
+  const c0 = Math.round(o.frameCentre0Sec * RATE);
+  const jLo = Math.ceil((-N / 2 - c0) / HOP);
+  const jHi = Math.floor((x.length + N / 2 - c0) / HOP);
+  const F = Math.max(0, jHi - jLo + 1);
+  const specRe = new Float32Array(F * bins);
+  const specIm = new Float32Array(F * bins);
+  const gains = new Float32Array(F * K);
+  const frame = new Float64Array(N);
+  const re = new Float64Array(bins);
+  const im = new Float64Array(bins);
+  const be = new Float64Array(K);
+  let w2 = 0;
+  for (let i = 0; i < N; i++) w2 += win[i]! ** 2;
+  const silence = 10 ** ((o.silenceDbfs ?? -60) / 10) * w2;
+  const maskDecay = o.masking.releaseSec > 0 ? Math.exp(-HOP / RATE / o.masking.releaseSec) : 0;
+  // (earmark's running sums use the requested mark energy, before the budget's scale.)
+  const budgetDecay = Math.exp(-HOP / RATE / o.budget.sec);
+  const unit = new Float64Array(K);
+  const val = new Float64Array(K);
+  const dens = new Float64Array(K);
+  const orig = new Float64Array(K);
+  let maskRef = 0;
+  let hostRun = 0;
+  let markRun = 0;
+  const active = new Uint8Array(F);
+  for (let fi = 0; fi < F; fi++) {
+    const start = c0 + (jLo + fi) * HOP - N / 2;
+    let ms = 0;
+    for (let i = 0; i < N; i++) {
+      const t = start + i;
+      const v = t >= 0 && t < x.length ? x[t]! * win[i]! : 0;
+      frame[i] = v;
+      ms += v * v;
+    }
+    if (ms < silence) {
+      maskRef *= maskDecay;
+      hostRun *= budgetDecay;
+      markRun *= budgetDecay;
+      continue;
+    }
+    active[fi] = 1;
+    fft.forward(frame, re, im);
+    be.fill(0);
+    for (let i = 0; i < bins; i++) {
+      specRe[fi * bins + i] = re[i]!;
+      specIm[fi * bins + i] = im[i]!;
+      const k = binBand[i]!;
+      if (k >= 0) be[k]! += re[i]! * re[i]! + im[i]! * im[i]!;
+    }
+    const tc = (start + N / 2) / RATE;
+    let frameE = 0;
+    for (let i = 0; i < bins; i++) frameE += re[i]! * re[i]! + im[i]! * im[i]!;
+    for (let k = 0; k < K; k++) val[k] = bandBins[k]! > 0 ? o.value(tc, k) : 0;
+    // Band densities the level rule sees. With `invert`, the input is taken to carry a gain
+    // 1 + g v already (v = the values): the original densities are estimated by dividing it out,
+    // by a few fixed-point passes (the boost of a quiet band depends on its own original level).
+    for (let k = 0; k < K; k++) dens[k] = bandBins[k]! > 0 ? be[k]! / bandBins[k]! : 0;
+    const passes = o.invert ? 4 : 1;
+    let scale = 0;
+    let peak = 0;
+    let hostNext = 0;
+    let markNext = 0;
+    for (let pass = 0; pass < passes; pass++) {
+      for (let k = 0; k < K; k++) orig[k] = pass === 0 ? dens[k]! : dens[k]! / Math.max(1 / 16, (1 + gains[fi * K + k]!) ** 2);
+      peak = 0;
+      for (let k = 0; k < K; k++) peak = Math.max(peak, orig[k]!);
+      peak = Math.max(peak, maskRef * maskDecay);
+      let markE = 0;
+      let unitE = 0;
+      for (let k = 0; k < K; k++) {
+        const p = orig[k]!;
+        unit[k] = 0;
+        if (p <= 0) continue;
+        const boost = o.masking.exponent > 0 ? Math.min(o.masking.cap, (peak / p) ** o.masking.exponent) : 1;
+        unit[k] = boost;
+        const g = boost * val[k]!;
+        markE += g * g * p * bandBins[k]!;
+        unitE += boost * boost * p * bandBins[k]!;
+      }
+      const b = o.budget;
+      if (b.kind === 'constant') {
+        // Hold the change's energy at a constant ratio to the host's over ~sec.
+        hostNext = budgetDecay * hostRun + frameE;
+        markNext = budgetDecay * markRun + markE;
+        scale = markNext > 0 ? Math.sqrt(hostNext / markNext) : 0;
+      } else {
+        // earmark's rule: strength x boost, one common scale <= 1 holding the running ratio of the
+        // requested mark energy (before the scale) to the host's.
+        const d2 = b.strength * b.strength;
+        hostNext = budgetDecay * hostRun + frameE;
+        markNext = budgetDecay * markRun + d2 * unitE;
+        scale = b.strength;
+        if (markNext > 0) {
+          const g2 = (10 ** (-b.budgetDb / 10) * hostNext) / markNext;
+          if (g2 < 1) scale *= Math.sqrt(g2);
+        }
+      }
+      for (let k = 0; k < K; k++) gains[fi * K + k] = unit[k]! * val[k]! * scale;
+    }
+    maskRef = peak;
+    hostRun = hostNext;
+    markRun = markNext;
+  }
+  const out = new Float64Array(N);
+  const synth = (alpha: number): Float32Array => {
+    const y = Float32Array.from(x);
+    for (let fi = 0; fi < F; fi++) {
+      if (!active[fi]) continue;
+      for (let i = 0; i < bins; i++) {
+        const k = binBand[i]!;
+        let G = 0;
+        if (k >= 0) {
+          const g = gains[fi * K + k]!;
+          // 'divide': the tile's magnitude divided by |1 + g|^alpha (alpha 1: exactly what a gain 1 + g did to it), |1 + g| floored at 1/4.
+          G = o.mode === 'add' ? alpha * g : Math.max(0.25, Math.abs(1 + g)) ** -alpha - 1;
+        }
+        re[i] = specRe[fi * bins + i]! * G;
+        im[i] = specIm[fi * bins + i]! * G;
+      }
+      fft.inverse(re, im, out);
+      const start = c0 + (jLo + fi) * HOP - N / 2;
+      for (let i = 0; i < N; i++) {
+        const t = start + i;
+        if (t >= 0 && t < y.length) y[t]! += out[i]! * win[i]!;
+      }
+    }
+    return y;
+  };
+  let alpha: number;
+  if ('alpha' in o.level) alpha = o.level.alpha;
+  else {
+    const target = o.level.snrDb;
+    const y1 = synth(1e-3);
+    const s1 = snrDb(x, y1);
+    if (!Number.isFinite(s1) || s1 > 200) return { y: Float32Array.from(x), snrDb: Infinity, alpha: 0 };
+    alpha = 1e-3 * 10 ** ((s1 - target) / 20);
+    if (o.mode === 'divide') {
+      // Nonlinear: bisect on log alpha around the linear estimate.
+      let lo = alpha / 8;
+      let hi = alpha * 8;
+      for (let it = 0; it < 24; it++) {
+        const mid = Math.sqrt(lo * hi);
+        if (snrDb(x, synth(mid)) > target) lo = mid;
+        else hi = mid;
+      }
+      alpha = Math.sqrt(lo * hi);
+    }
+  }
+  const y = synth(alpha);
+  return { y, snrDb: snrDb(x, y), alpha };
+}
