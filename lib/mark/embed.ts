@@ -21,6 +21,7 @@ import { InputError } from '../errors.js';
 import { RealFft } from '../dsp/fft.js';
 import { sqrtHann } from '../dsp/window.js';
 import type { MarkKey } from './keys.js';
+import { HostHash, HostHashStream } from './host-hash.js';
 import { markPattern } from './pattern.js';
 import type { MarkPattern } from './pattern.js';
 import { MASK_RELEASE_SEC, PROFILE_V1 } from './profile.js';
@@ -132,6 +133,10 @@ export class Embedder {
   readonly #budgetRatio: number;
   /** First session chip the timeline cannot represent (frames from there on are left unmarked). */
   readonly #reachChip: number;
+  /** v2: the host bits' state (host-hash.ts), fed with the channels' mean frame by frame. */
+  readonly #hash: HostHashStream | null;
+  readonly #hostBits: Float64Array;
+  readonly #mixFrame: Float64Array;
 
   constructor(opts: EmbedderOptions) {
     if (!(opts.sampleRate >= 8000 && opts.sampleRate <= 48000)) throw new RangeError(`embedder supports 8-48 kHz, got ${opts.sampleRate}`);
@@ -159,6 +164,7 @@ export class Embedder {
     this.#budgetDecay = Math.exp(-embedFrameSize(opts.sampleRate) / 2 / opts.sampleRate / this.#opts.snrWindowSec);
     this.#budgetRatio = 10 ** (-this.#opts.snrBudgetDb / 10);
     this.#pattern = markPattern(opts.key, opts.token, { profile: this.#profile });
+    this.#hash = this.#profile.version === 2 ? new HostHashStream(new HostHash(opts.key, this.#profile)) : null;
     const n = embedFrameSize(opts.sampleRate);
     this.#n = n;
     this.#hop = n / 2;
@@ -188,6 +194,8 @@ export class Embedder {
     this.#bandEnergy = new Float64Array(K);
     this.#gain = new Float64Array(K);
     this.#chipGain = new Float64Array(K);
+    this.#hostBits = new Float64Array(K).fill(1);
+    this.#mixFrame = new Float64Array(n);
     // Mean square of the windowed frame relative to the window's own mean square.
     let w2 = 0;
     for (let i = 0; i < n; i++) w2 += this.#win[i]! ** 2;
@@ -272,8 +280,35 @@ export class Embedder {
     const chip = Math.floor(sessionSec / this.#profile.chipSec + 1e-9);
     const K = this.#profile.bands;
     const inTimeline = chip < this.#reachChip;
-    if (inTimeline) for (let k = 0; k < K; k++) this.#chipGain[k] = this.#pattern.gain(chip, k);
+    if (this.#hash) this.#hash.bitsOf(chip, this.#hostBits);
+    if (inTimeline) for (let k = 0; k < K; k++) this.#chipGain[k] = this.#pattern.gain(chip, k, this.#hostBits[k]);
     for (let c = 0; c < this.channels; c++) this.#channelFrame(c, start, inTimeline);
+    if (this.#hash) this.#hash.addFrame(chip, this.#mixBandEnergies(start));
+  }
+
+  /** Band energies of the channels' mean over the frame at `start` (the host bits follow the mix the detector analyses). */
+  #mixBandEnergies(start: number): Float64Array {
+    const n = this.#n;
+    const x = this.#mixFrame;
+    const win = this.#win;
+    const C = this.channels;
+    const o0 = this.#outPos;
+    for (let i = 0; i < n; i++) {
+      const t = start + i;
+      let v = 0;
+      if (t >= 0 && t < this.#inCount) for (let c = 0; c < C; c++) v += this.#pending[c]![t - o0]!;
+      x[i] = (v / C) * win[i]!;
+    }
+    const re = this.#re;
+    const im = this.#im;
+    this.#fft.forward(x, re, im);
+    const be = this.#bandEnergy.fill(0);
+    const binBand = this.#binBand;
+    for (let i = 0; i < binBand.length; i++) {
+      const k = binBand[i]!;
+      if (k >= 0) be[k]! += re[i]! * re[i]! + im[i]! * im[i]!;
+    }
+    return be;
   }
 
   #channelFrame(c: number, start: number, inTimeline: boolean): void {

@@ -142,6 +142,18 @@ export class LegLayer {
     return this.#stream.signs(n0 * this.profile.bands, chips * this.profile.bands);
   }
 
+  /**
+   * The same signs as packed bits (the detector's fast path): bit t of the result (byte t >> 3,
+   * bit t & 7) is tile t of chips [n0, n0 + chips) chip-major, 1 for +1. Needs a whole number of
+   * bytes per chip (bands a multiple of 8).
+   */
+  bits(n0: number, chips: number): Uint8Array {
+    if (!Number.isInteger(n0) || n0 < 0) throw new RangeError(`session chip must be a non-negative integer, got ${n0}`);
+    const K = this.profile.bands;
+    if (K % 8 !== 0) throw new RangeError('LegLayer.bits needs bands in whole bytes');
+    return this.#stream.bytes((n0 * K) / 8, (chips * K) / 8);
+  }
+
   /** Sign of tile (session chip n >= 0, band k). */
   sign(n: number, k: number): number {
     if (n !== this.#chip) {
@@ -178,11 +190,15 @@ export class MarkPatternV2 {
     for (const k of profile.payloadBands) this.#isPayload[k] = 1;
   }
 
-  /** The embedder's gain factor of tile (n, k): key x key sign + leg x leg sign; payload bands: the payload sign. */
-  gain(n: number, k: number): number {
+  /**
+   * The embedder's gain factor of tile (n, k): key x key sign + leg x leg sign x host bit (the bit
+   * binds the leg layer to the host: host-hash.ts; 0 leaves the tile to the key layer); payload
+   * bands: the payload sign.
+   */
+  gain(n: number, k: number, hostBit = 1): number {
     if (this.#isPayload[k]) return this.#payloadOf.sign(n, k);
     const a = this.profile.layerAmplitudes;
-    return a.key * this.keyLayer.sign(n, k) + a.leg * this.legLayer.sign(n, k);
+    return a.key * this.keyLayer.sign(n, k) + a.leg * hostBit * this.legLayer.sign(n, k);
   }
 }
 
@@ -213,8 +229,10 @@ export class LegAtCycle implements TimecodePattern {
   readonly #payload: LegPattern;
   readonly #shift: number;
   readonly #isPayload: Uint8Array;
+  readonly #host: (n: number, k: number) => number;
 
-  constructor(keyLayer: LegPattern, legLayer: LegLayer, payloadOf: LegPattern, alias: number) {
+  /** `host`: the detector's soft host bit of tile (n, k) (host-hash.ts), which the leg layer's sign is bound to. */
+  constructor(keyLayer: LegPattern, legLayer: LegLayer, payloadOf: LegPattern, alias: number, host: (n: number, k: number) => number) {
     this.profile = keyLayer.profile;
     this.sync = keyLayer.sync;
     this.tcChip = keyLayer.tcChip;
@@ -222,6 +240,7 @@ export class LegAtCycle implements TimecodePattern {
     this.#key = keyLayer;
     this.#leg = legLayer;
     this.#payload = payloadOf;
+    this.#host = host;
     const p = this.profile;
     this.#shift = alias * p.period * p.blockPeriods[0] * p.blockPeriods[1];
     this.#isPayload = new Uint8Array(p.bands);
@@ -231,7 +250,7 @@ export class LegAtCycle implements TimecodePattern {
   sign(n: number, k: number): number {
     if (this.#isPayload[k]) return this.#payload.sign(n, k);
     const a = this.profile.layerAmplitudes;
-    return a.key * this.#key.sign(n, k) + a.leg * this.#leg.sign(n + this.#shift, k);
+    return a.key * this.#key.sign(n, k) + a.leg * this.#host(n, k) * this.#leg.sign(n + this.#shift, k);
   }
 }
 
@@ -239,7 +258,8 @@ export class LegAtCycle implements TimecodePattern {
 export interface MarkPattern {
   readonly token: string;
   readonly profile: MarkProfile;
-  gain(n: number, k: number): number;
+  /** Gain factor of tile (n, k); v2 binds its leg layer to the host bit (ignored by v1). */
+  gain(n: number, k: number, hostBit?: number): number;
 }
 
 /** The pattern a leg's token is embedded with under a profile. */

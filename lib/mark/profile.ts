@@ -64,15 +64,17 @@ export const PROFILE_V1: MarkProfile = makeProfile();
 /**
  * Mark v2: the same tiles, two superposed layers (pattern.ts): a key-level layer with v1's
  * sync and timecode structure (cheap to search, names no leg) at amplitude 1/sqrt 2, and each
- * leg's own non-repeating layer at amplitude 1/sqrt 2. The timeline reaches four key-layer cycles
- * (53.5 h): the leg layer tells the cycles apart.
+ * leg's own non-repeating layer at amplitude 1/sqrt 2, bound to the host (host-hash.ts). The
+ * timeline reaches one key-layer cycle (13.38 h of session time per leg token; a longer session
+ * takes a new token): every further cycle the detector would have to try multiplies the legs'
+ * search by its count.
  */
 export const PROFILE_V2: MarkProfile = Object.freeze({
   ...PROFILE_V1,
   version: 2,
   name: 'v2',
   layerAmplitudes: Object.freeze({ key: Math.SQRT1_2, leg: Math.SQRT1_2 }),
-  reachSec: 4 * PROFILE_V1.reachSec,
+  reachSec: PROFILE_V1.reachSec,
 });
 
 /** The profiles a detector knows, newest first. */

@@ -30,6 +30,7 @@ import type { Found } from './found.js';
 import { searchSpan } from './search-span.js';
 import type { ResidueScores } from './timecode-search.js';
 import type { SpanContext } from './search-span.js';
+import { softBit } from '../host-hash.js';
 import { refineSegment } from './segments.js';
 import type { SpanLeg, SpanResult } from './span.js';
 import { nullScaleOf } from './statistics.js';
@@ -48,7 +49,9 @@ const WEIGHT_HALF = 1;
  * sync alignment was right (Opus 24k 5 s taps: 8 of 48 clips missed with one block, the leg's
  * statistic at the true alignment 6.8-8.1); the count grows by this factor, the threshold by ~0.4 z.
  */
-const BLOCKS_PER_PROPOSAL = Number(process.env['EARMARK_V2_BLOCKS'] ?? 16);
+const BLOCKS_PER_PROPOSAL = 16;
+/** Blocks per proposal in the shorter windows (levels > 0): they only localize what a longer window already found, and a block wrong there is right in the window around it. */
+const BLOCKS_PER_SUBPROPOSAL = 4;
 
 export interface KeyLayerResult {
   /** Best statistic of the key layer (z units) and its p-value (normal approximation on the decoys' scale, corrected for its search). */
@@ -85,6 +88,7 @@ export function detectSpanV2(samples: Float32Array, sampleRate: number, opts: De
   const reachChips = Math.floor(profile.reachSec / Tc + 1e-9);
   const cycles = Math.ceil(reachChips / cycleChips);
   const keyTables = ctx.cache.tables(opts.key, { keyLayer: true }, profile);
+  const hostHash = ctx.cache.hostHash(opts.key, profile);
   const empty = (D: number): SpanResultV2 => ({
     legs: [],
     scores: opts.candidates.map((token) => ({ token, score: 0, pValue: 1 })),
@@ -111,6 +115,7 @@ export function detectSpanV2(samples: Float32Array, sampleRate: number, opts: De
   const bestLeg: (LegFound | undefined)[][] = legs.map(() => windows.map(() => undefined));
   const decoyZ: number[] = [];
   let places = 0;
+  let bc = new Float64Array(0);
   for (let wi = 0; wi < windows.length; wi++) {
     const w = windows[wi]!;
     for (const p of proposalsOf(s.best[0]![wi], s.entries[0]![wi]!)) {
@@ -118,9 +123,14 @@ export function detectSpanV2(samples: Float32Array, sampleRate: number, opts: De
       const [ma, mb] = chipRange(w, p.hyp, Tc, f.chips);
       if (mb - ma < P) continue;
       const shift = p.n0 % P;
+      // Soft host bits of the window's tiles (host-hash.ts): they depend on the session cells, i.e. on n0 mod 4, the same for every block and cycle tried here.
+      const host = hostHash.bits(analysis, p.hyp, p.n0, ma, mb);
+      for (let i = 0; i < host.length; i++) host[i] = softBit(host[i]!);
+      const place = preparePlace(f, host, shift, ma, mb, K, P);
+      if (bc.length < place.qBlock.length) bc = new Float64Array(2 * place.qBlock.length);
       const res: ResidueScores = { a: new Float64Array(profile.blockPeriods[0]), b: new Float64Array(profile.blockPeriods[1]), cSync: 0, v: 0 };
       if (!s.search.fullScore(keyTables, f, ma, mb, shift, res)) continue;
-      for (const block of topBlocks(res, BLOCKS_PER_PROPOSAL, profile)) {
+      for (const block of topBlocks(res, w.level === 0 ? BLOCKS_PER_PROPOSAL : BLOCKS_PER_SUBPROPOSAL, profile)) {
       const pn0 = block * P + shift;
       const weights = keyWeights(f, keyTables.pattern, pn0, ma, mb, profile);
       for (let a = 0; a < cycles; a++) {
@@ -128,11 +138,11 @@ export function detectSpanV2(samples: Float32Array, sampleRate: number, opts: De
         if (n0 + ma < 0 || n0 + mb > reachChips) continue;
         places++;
         for (let ci = 0; ci < legs.length; ci++) {
-          const z = legStatistic(f, legs[ci]!, n0, ma, mb, weights, K, P);
+          const z = legStatistic(place, legs[ci]!, n0, ma, mb, weights, bc);
           const cur = bestLeg[ci]![wi];
           if (!cur || z > cur.z) bestLeg[ci]![wi] = { z, hyp: p.hyp, n0: pn0, window: wi, alias: a };
         }
-        if (w.level === 0) for (const d of decoys) decoyZ.push(legStatistic(f, d, n0, ma, mb, weights, K, P));
+        if (w.level === 0) for (const d of decoys) decoyZ.push(legStatistic(place, d, n0, ma, mb, weights, bc));
       }
       }
     }
@@ -165,7 +175,16 @@ export function detectSpanV2(samples: Float32Array, sampleRate: number, opts: De
     const payloadOf = new LegPattern(opts.key, token, { profile, payload: ctx.cache.payloadLayer(opts.key, profile) });
     const cycleSec = patternCycleSec(profile);
     const findings = picked.map((x) => {
-      const pattern = new LegAtCycle(keyPattern, legs[ci]!, payloadOf, x.alias);
+      // Host bits over the segment stage's analysed range (the window and one window's span each side).
+      const w = windows[x.window]!;
+      const span = w.endSec - w.startSec;
+      const [lo, hi] = chipRange({ startSec: w.startSec - span, endSec: w.endSec + span }, x.hyp, Tc, Math.floor((D * x.hyp.rate - x.hyp.phaseSec) / Tc));
+      const bits = hostHash.bits(analysis, x.hyp, x.n0, lo, hi);
+      const host = (n: number, k: number): number => {
+        const m = n - x.n0 - lo;
+        return m >= 0 && m < hi - lo ? softBit(bits[m * K + k]!) : 0;
+      };
+      const pattern = new LegAtCycle(keyPattern, legs[ci]!, payloadOf, x.alias, host);
       const fd = refineSegment({ analysis, pattern, workspace: ctx.workspace, pValue: boundedPValue(x.z, hypotheses) }, x, windows[x.window]!);
       fd.segment.sessionOffsetSec += x.alias * cycleSec;
       return fd;
@@ -251,48 +270,70 @@ function keyWeights(f: TileFeatures, keyLayer: LegPattern, n0: number, ma: numbe
 }
 
 /**
- * A leg's statistic over relative chips [ma, mb) at session chip n0 of relative chip 0: the larger
- * of the plain self-normalized correlation with the leg layer's signs and the key-weighted one.
- * Tiles the features dropped (0) and the payload bands (0 in leg features) do not count.
+ * The tiles of one window at one alignment, prepared once for every leg and block tried there: the
+ * nonzero tiles' weights (feature x soft host bit, functions of the audio alone), their bit index
+ * within the window's packed signs, their block, and the per-block energies.
  */
-function legStatistic(f: TileFeatures, leg: LegLayer, n0: number, ma: number, mb: number, weights: Float64Array, K: number, P: number): number {
-  const signs = leg.signs(n0 + ma, mb - ma);
-  const b0 = Math.floor((n0 + ma) / P);
-  let c = 0;
+interface PreparedPlace {
+  x: Float64Array;
+  bit: Int32Array;
+  block: Int32Array;
+  /** Sum x^2 over all tiles, and per block. */
+  q: number;
+  qBlock: Float64Array;
+}
+
+function preparePlace(f: TileFeatures, host: Float64Array, shift: number, ma: number, mb: number, K: number, P: number): PreparedPlace {
+  let count = 0;
+  for (let m = ma; m < mb; m++) for (let k = 0; k < K; k++) if (f.r[m * K + k]! * host[(m - ma) * K + k]! !== 0) count++;
+  const x = new Float64Array(count);
+  const bit = new Int32Array(count);
+  const block = new Int32Array(count);
+  const b0 = Math.floor((shift + ma) / P);
+  const qBlock = new Float64Array(Math.floor((shift + mb - 1) / P) - b0 + 1);
   let q = 0;
-  let cw = 0;
-  let qw = 0;
-  let b = -1;
-  let bc = 0;
-  let bq = 0;
-  const flush = (): void => {
-    if (b < 0) return;
-    const w = weights[b]!;
-    cw += w * bc;
-    qw += w * w * bq;
-  };
+  let i = 0;
   for (let m = ma; m < mb; m++) {
-    const bm = Math.floor((n0 + m) / P) - b0;
-    if (bm !== b) {
-      flush();
-      b = bm;
-      bc = 0;
-      bq = 0;
-    }
-    const row = m * K;
-    const so = (m - ma) * K;
+    const b = Math.floor((shift + m) / P) - b0;
     for (let k = 0; k < K; k++) {
-      const x = f.r[row + k]!;
-      if (x === 0) continue;
-      const v = x * signs[so + k]!;
-      c += v;
-      q += x * x;
-      bc += v;
-      bq += x * x;
+      const v = f.r[m * K + k]! * host[(m - ma) * K + k]!;
+      if (v === 0) continue;
+      x[i] = v;
+      bit[i] = (m - ma) * K + k;
+      block[i] = b;
+      q += v * v;
+      qBlock[b]! += v * v;
+      i++;
     }
   }
-  flush();
-  const plain = q > 0 ? c / Math.sqrt(q) : 0;
+  return { x, bit, block, q, qBlock };
+}
+
+/**
+ * A leg's statistic at a prepared place with relative chip ma at session chip n0 + ma: the larger
+ * of the plain self-normalized correlation with the leg layer's signs and the key-weighted one
+ * (weights per block: keyWeights). Scratch `bc` holds at least a block sum per block.
+ */
+function legStatistic(pl: PreparedPlace, leg: LegLayer, n0: number, ma: number, mb: number, weights: Float64Array, bc: Float64Array): number {
+  const bits = leg.bits(n0 + ma, mb - ma);
+  const B = pl.qBlock.length;
+  bc.fill(0, 0, B);
+  let c = 0;
+  const { x, bit, block } = pl;
+  for (let i = 0; i < x.length; i++) {
+    const t = bit[i]!;
+    const v = (bits[t >> 3]! >> (t & 7)) & 1 ? x[i]! : -x[i]!;
+    c += v;
+    bc[block[i]!]! += v;
+  }
+  let cw = 0;
+  let qw = 0;
+  for (let b = 0; b < B; b++) {
+    const w = weights[b]!;
+    cw += w * bc[b]!;
+    qw += w * w * pl.qBlock[b]!;
+  }
+  const plain = pl.q > 0 ? c / Math.sqrt(pl.q) : 0;
   const weighted = qw > 0 ? cw / Math.sqrt(qw) : 0;
   return Math.max(plain, weighted);
 }

@@ -5,6 +5,7 @@
  * with one key: the decoys are the same for every scan, and a registry's legs recur.
  */
 import { RealFft } from '../../dsp/fft.js';
+import { HostHash } from '../host-hash.js';
 import type { MarkKey } from '../keys.js';
 import { PayloadLayer } from '../payload-layer.js';
 import { KEY_LAYER_TOKEN, LegLayer, LegPattern, decoyToken } from '../pattern.js';
@@ -27,6 +28,7 @@ export interface CandidateTables {
 
 interface KeyEntry {
   payload: PayloadLayer;
+  hostHash: HostHash;
   tables: Map<string, CandidateTables>;
   legLayers: Map<string, LegLayer>;
 }
@@ -48,7 +50,7 @@ export class DetectorCache {
     }
     let entry = byProfile.get(profile);
     if (!entry) {
-      entry = { payload: new PayloadLayer(key, profile), tables: new Map(), legLayers: new Map() };
+      entry = { payload: new PayloadLayer(key, profile), hostHash: new HostHash(key, profile), tables: new Map(), legLayers: new Map() };
       byProfile.set(profile, entry);
     }
     const name = typeof token === 'string' ? token : 'decoy' in token ? decoyToken(token.decoy) : KEY_LAYER_TOKEN;
@@ -72,6 +74,12 @@ export class DetectorCache {
       entry.legLayers.set(name, l);
     }
     return l;
+  }
+
+  /** v2: the key's host hash (host-hash.ts). */
+  hostHash(key: MarkKey, profile: MarkProfile): HostHash {
+    this.tables(key, { decoy: 0 }, profile);
+    return this.#byKey.get(key)!.get(profile)!.hostHash;
   }
 
   /** The payload layer of a key (shared by every leg's pattern). */
