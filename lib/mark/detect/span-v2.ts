@@ -33,6 +33,7 @@ import { refineSegment } from './segments.js';
 import type { SpanLeg, SpanResult } from './span.js';
 import { nullScaleOf } from './statistics.js';
 import { DETECT_DEFAULTS } from './types.js';
+import { disjointFindings } from './windows.js';
 import { LEG_STATISTICS, keyWeights, legStatistic, preparePlace } from './leg-statistic.js';
 import type { CandidateScore, DetectOptions } from './types.js';
 
@@ -157,16 +158,7 @@ export function detectSpanV2(samples: Float32Array, sampleRate: number, opts: De
     scores.push({ token, score: top?.z ?? 0, pValue: pTop });
     if (!top || pTop > alpha) continue;
     const significant = found.filter((x) => boundedPValue(x.z, hypotheses) <= alpha).sort((a, b) => b.z - a.z);
-    const picked: LegFound[] = [];
-    for (const x of significant) {
-      const wx = windows[x.window]!;
-      const overlaps = picked.some((q) => {
-        const wq = windows[q.window]!;
-        const ov = Math.min(wx.endSec, wq.endSec) - Math.max(wx.startSec, wq.startSec);
-        return ov > 0.25 * Math.min(wx.endSec - wx.startSec, wq.endSec - wq.startSec);
-      });
-      if (!overlaps) picked.push(x);
-    }
+    const picked = disjointFindings(significant, windows);
     const payloadOf = new LegPattern(opts.key, token, { profile, payload: ctx.cache.payloadLayer(opts.key, profile) });
     const cycleSec = patternCycleSec(profile);
     const findings = picked.map((x) => {

@@ -12,6 +12,7 @@ import { refineSegment } from './segments.js';
 import type { SegmentFinding } from './segments.js';
 import { nullScaleOf } from './statistics.js';
 import { DETECT_DEFAULTS } from './types.js';
+import { disjointFindings } from './windows.js';
 import type { CandidateScore, DetectOptions } from './types.js';
 
 export type { SpanContext } from './search-span.js';
@@ -58,16 +59,7 @@ export function detectSpan(samples: Float32Array, sampleRate: number, opts: Dete
     scores.push({ token, score: top?.z ?? 0, pValue: pTop });
     if (!top || pTop > alpha) continue;
     const significant = found.filter((x) => correctedPValue(x.z, nullScale, hypotheses) <= alpha).sort((a, b) => b.z - a.z);
-    const picked: Found[] = [];
-    for (const x of significant) {
-      const wx = windows[x.window]!;
-      const overlaps = picked.some((p) => {
-        const wp = windows[p.window]!;
-        const ov = Math.min(wx.endSec, wp.endSec) - Math.max(wx.startSec, wp.startSec);
-        return ov > 0.25 * Math.min(wx.endSec - wx.startSec, wp.endSec - wp.startSec);
-      });
-      if (!overlaps) picked.push(x);
-    }
+    const picked = disjointFindings(significant, windows);
     const pattern = cands[ci]!.pattern;
     const findings = picked.map((x) => refineSegment({ analysis, pattern, workspace: ws, pValue: correctedPValue(x.z, nullScale, hypotheses) }, x, windows[x.window]!));
     legs.push({ token, pValue: pTop, score: top.z, findings, speed: top.hyp.rate, speedKind: top.hyp.kind });

@@ -74,3 +74,22 @@ export function fineHypothesesOf(windows: readonly Window[]): number {
   for (const w of windows) total += (w.hyps.length * FINE_PER_RATE_STEP) / w.phases;
   return total;
 }
+
+/**
+ * The findings a leg's segments are refined from: of `significant` (sorted strongest first), each
+ * finding whose window overlaps no stronger kept finding's window by more than a quarter of the
+ * shorter of the two.
+ */
+export function disjointFindings<T extends { window: number }>(significant: readonly T[], windows: readonly Window[]): T[] {
+  const picked: T[] = [];
+  for (const x of significant) {
+    const wx = windows[x.window]!;
+    const overlaps = picked.some((q) => {
+      const wq = windows[q.window]!;
+      const ov = Math.min(wx.endSec, wq.endSec) - Math.max(wx.startSec, wq.startSec);
+      return ov > 0.25 * Math.min(wx.endSec - wx.startSec, wq.endSec - wq.startSec);
+    });
+    if (!overlaps) picked.push(x);
+  }
+  return picked;
+}
