@@ -5,6 +5,7 @@ import { decodeFile } from '../../lib/audio/decode.js';
 import { outputExtension, writeAudioFile } from '../../lib/audio/encode.js';
 import { InputError } from '../../lib/errors.js';
 import { DEFAULT_PROFILE, embedAudio } from '../../lib/mark/embed.js';
+import { PROFILES } from '../../lib/mark/profile.js';
 import { checkToken } from '../../lib/mark/keys.js';
 import type { CommandContext } from '../context.js';
 import { asFlag } from '../io.js';
@@ -28,22 +29,25 @@ export function embedCommand(cli: Argv, ctx: CommandContext): Argv {
         .positional('out', { type: 'string', demandOption: true, describe: 'output file (.wav .flac .m4a .mp3 .ogg .opus .amr ...)' })
         .option('key', { type: 'string', demandOption: true, describe: 'key file (earmark keygen)' })
         .option('token', { type: 'string', demandOption: true, describe: "the leg's registry token" })
-        .option('offset', { type: 'number', default: 0, describe: "session offset (s) of the input's first sample" }),
+        .option('offset', { type: 'number', default: 0, describe: "session offset (s) of the input's first sample" })
+        .option('profile', { type: 'string', choices: ['v1', 'v2'], default: DEFAULT_PROFILE.name, describe: 'mark profile (v2: per-leg layer bound to the host; v1: forgeable without the key, for old deployments)' }),
     async (args) => {
       const token = checkToken(args.token, '--token');
-      const reach = DEFAULT_PROFILE.reachSec;
+      const profile = PROFILES.find((p) => p.name === args.profile);
+      if (!profile) throw new InputError('--profile', `must be v1 or v2, got ${String(args.profile)}`);
+      const reach = profile.reachSec;
       if (!Number.isFinite(args.offset) || args.offset < 0 || args.offset >= reach)
-        throw new InputError('--offset', `must be at least 0 and below the ${DEFAULT_PROFILE.name} timeline's reach of ${reach.toFixed(0)} seconds, got ${String(args.offset)}`);
+        throw new InputError('--offset', `must be at least 0 and below the ${profile.name} timeline's reach of ${reach.toFixed(0)} seconds, got ${String(args.offset)}`);
       outputExtension(args.out);
       if (samePath(args.in, args.out)) throw new InputError(args.out, 'is the input file; refusing to overwrite the original');
       const key = await readKeyFile(args.key);
       const audio = await decodeFile(args.in);
-      const marked = asFlag(() => embedAudio(audio, { key, token, offsetSec: args.offset }), { offsetSec: '--offset' });
+      const marked = asFlag(() => embedAudio(audio, { key, token, offsetSec: args.offset, profile }), { offsetSec: '--offset' });
       // Lossless outputs keep float precision where the format allows; WAV as 24-bit PCM keeps the
       // mark (tens of dB above 16-bit quantization would also do) without clipping surprises.
       const written = await writeAudioFile(args.out, marked, { wavFormat: 'pcm24' });
       const seconds = (marked.channels[0]!.length / marked.sampleRate).toFixed(3);
-      ctx.io.out(`${written.path}: ${seconds} s marked for token ${token} from session offset ${args.offset} s (key id ${key.id})`);
+      ctx.io.out(`${written.path}: ${seconds} s marked for token ${token} from session offset ${args.offset} s (key id ${key.id}, mark ${profile.name})`);
     },
   );
 }

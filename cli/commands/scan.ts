@@ -9,6 +9,7 @@ import { DETECT_DEFAULTS } from '../../lib/mark/detect/types.js';
 import type { CommandContext } from '../context.js';
 import { readKeyFile } from '../keyfile.js';
 import { checkToken } from '../../lib/mark/keys.js';
+import { PROFILES } from '../../lib/mark/profile.js';
 
 export function scanCommand(cli: Argv, ctx: CommandContext): Argv {
   return cli.command(
@@ -22,6 +23,7 @@ export function scanCommand(cli: Argv, ctx: CommandContext): Argv {
         .option('meeting', { type: 'string', describe: "only this meeting's legs are candidates" })
         .option('token', { type: 'string', array: true, describe: 'extra candidate token(s)' })
         .option('alpha', { type: 'number', default: DETECT_DEFAULTS.alpha, describe: 'family-wise false-attribution level per scan' })
+        .option('profile', { type: 'string', array: true, choices: ['v2', 'v1'], describe: 'mark profile(s) to search (default: v2 and v1; alpha is divided among them)' })
         .option('json', { type: 'boolean', default: false, describe: 'print the earmark.report/1 JSON on stdout' })
         .option('html', { type: 'string', describe: 'also write an HTML report to this file' }),
     async (args) => {
@@ -35,6 +37,7 @@ export function scanCommand(cli: Argv, ctx: CommandContext): Argv {
         ...(args.meeting !== undefined ? { meeting: args.meeting } : {}),
         tokens,
         alpha: args.alpha,
+        ...(args.profile?.length ? { profiles: PROFILES.filter((p) => args.profile!.includes(p.name)) } : {}),
       });
       if (args.html !== undefined) {
         try {

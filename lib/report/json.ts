@@ -38,6 +38,15 @@ export function normalizeReport(report: Report): Report {
       })),
     })),
     edits: report.edits.map((e) => ({ ...e, time: roundTo(e.time, 3), confidence: roundTo(e.confidence, 3) })),
+    ...(report.marks
+      ? {
+          marks: report.marks.map((m) => ({
+            ...m,
+            ...(m.keyLayer ? { keyLayer: { score: roundTo(m.keyLayer.score, 2), pValue: roundSignificant(m.keyLayer.pValue) } } : {}),
+            ...(m.decoyLegs ? { decoyLegs: { samples: m.decoyLegs.samples, rms: roundTo(m.decoyLegs.rms, 3), max: roundTo(m.decoyLegs.max, 2) } } : {}),
+          })),
+        }
+      : {}),
     ...(report.payload
       ? { payload: { ...report.payload, pilotScore: roundTo(report.payload.pilotScore, 2), pilotPValue: roundSignificant(report.payload.pilotPValue), symbolMargins: report.payload.symbolMargins.map((m) => roundTo(m, 2)) } }
       : {}),

@@ -13,9 +13,17 @@ export function renderReportText(input: Report): string {
   lines.push('');
   if (r.legs.length === 0) lines.push('Legs: none detected');
   for (const leg of r.legs) {
-    lines.push(`Leg ${leg.token}  p=${leg.pValue}  score=${leg.score}${leg.speed !== undefined && leg.speed !== 1 ? `  speed=${leg.speed}` : ''}`);
+    lines.push(`Leg ${leg.token}  p ${leg.pValueStatement ?? `=${leg.pValue}`}  score=${leg.score}${leg.speed !== undefined && leg.speed !== 1 ? `  speed=${leg.speed}` : ''}${leg.profile ? `  mark ${leg.profile}` : ''}`);
     if (leg.participant || leg.meeting) lines.push(`  ${leg.participant ?? '?'} — ${leg.leg ?? '?'} leg, meeting ${leg.meeting ?? '?'}${leg.device ? `, device ${leg.device}` : ''}${leg.joined ? `, joined ${leg.joined}` : ''}`);
     for (const s of leg.segments) lines.push(`  clip ${s.start.toFixed(3)}–${s.end.toFixed(3)} s  session ${s.sessionOffset.toFixed(3)} s${s.score !== undefined ? `  z=${s.score}` : ''}${s.sessionOffsetConfidence !== undefined ? `  timecode confidence ${s.sessionOffsetConfidence.toFixed(3)}` : ''}`);
+  }
+  if (r.marks?.length) {
+    lines.push('', 'Marks searched (each layer separately):');
+    for (const m of r.marks) {
+      const key = m.keyLayer ? `  key-level layer z=${m.keyLayer.score} p=${m.keyLayer.pValue}` : '';
+      lines.push(`  ${m.profile}: ${m.legsNamed.length ? `named ${m.legsNamed.join(', ')}` : 'no leg named'}${key}  (alpha ${m.alpha}, ${m.hypotheses} hypotheses, ${m.pValueBasis})`);
+      if (m.forgery?.suspected) lines.push(`    POSSIBLE COPIED OR FORGED MARK: ${m.forgery.reason}`);
+    }
   }
   if (r.payload) {
     const p = r.payload;

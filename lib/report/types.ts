@@ -43,6 +43,28 @@ export interface ReportLeg {
   segments: ReportSegment[];
   /** Registry inclusion proof for the cited entry, verifiable offline. */
   inclusionProof?: unknown;
+  /** The mark profile the leg was found by ('v2': host-bound per-leg layer; 'v1': forgeable without the key, see the README's Security section). */
+  profile?: 'v1' | 'v2';
+  /** The p-value as the evidence supports stating it (bound named; below the validated range as "< ..."). */
+  pValueStatement?: string;
+}
+
+/** One mark profile searched, with each layer's evidence (issue 13: every layer's score reported separately). */
+export interface ReportMark {
+  profile: 'v1' | 'v2';
+  /** 'sign-sum-bound' (v2: rigorous tail bound x hypotheses) or 'normal-approximation' (v1). */
+  pValueBasis: string;
+  /** Family-wise level this profile was tested at (the scan's alpha divided among the profiles searched). */
+  alpha: number;
+  hypotheses: number;
+  /** v2: the key-level layer (names no leg: the organisation's mark is present). */
+  keyLayer?: { score: number; pValue: number };
+  /** v2: decoy legs scored at the same places (RMS about 1 when the bound's model holds). */
+  decoyLegs?: { samples: number; rms: number; max: number };
+  /** Tokens this profile named. */
+  legsNamed: string[];
+  /** v2: the layers' consistency check ("possible copied or forged mark"). */
+  forgery?: { suspected: boolean; reason: string };
 }
 
 export interface ReportEdit {
@@ -90,6 +112,8 @@ export interface Report {
   registry?: { path: string; candidates: number; intact: boolean; problem?: string; checkpoint?: string } | null;
   legs: ReportLeg[];
   edits: ReportEdit[];
+  /** The mark profiles searched, newest first, with each layer's evidence. */
+  marks?: ReportMark[];
   /** Blind payload read without a registry search (lib/mark/payload-decode.ts); absent when not attempted. */
   payload?: ReportPayload;
   verdict: string;

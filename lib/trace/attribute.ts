@@ -6,7 +6,8 @@
 import { timelineEdits } from '../edits/timeline.js';
 import type { LegKind } from '../legs.js';
 import type { DetectResult } from '../mark/detect/types.js';
-import type { ReportEdit, ReportLeg } from '../report/types.js';
+import type { ReportEdit, ReportLeg, ReportMark } from '../report/types.js';
+import { pValueStatement } from '../mark/stats.js';
 
 export interface CandidateInfo {
   token: string;
@@ -25,7 +26,10 @@ export interface RegistryStatus {
 }
 
 export interface AttributionInput {
+  /** The detection (several profiles searched: their legs combined, see scan.ts). */
   detection: DetectResult;
+  /** Each profile searched, with its layers' evidence (named in the verdict; v2's forgery check). */
+  marks?: readonly ReportMark[];
   candidates: readonly CandidateInfo[];
   registry?: RegistryStatus | null;
   proofs?: ReadonlyMap<string, unknown>;
@@ -51,9 +55,6 @@ function describeLeg(leg: ReportLeg): string {
   return `leg ${leg.token} (${who}${facts ? `, ${facts}` : ''})`;
 }
 
-function formatP(p: number): string {
-  return p < 1e-300 ? '< 1e-300' : p.toExponential(1);
-}
 
 export function attribute(input: AttributionInput): Attribution {
   const info = new Map(input.candidates.map((c) => [c.token, c]));
@@ -70,6 +71,8 @@ export function attribute(input: AttributionInput): Attribution {
       pValue: d.pValue,
       score: d.score,
       speed: d.speed,
+      profile: d.profile,
+      pValueStatement: pValueStatement(d.pValue, d.score, d.profile === 'v2' ? 'sign-sum-bound' : 'normal-approximation'),
       segments: d.segments.map((s) => ({ start: s.startSec, end: s.endSec, sessionOffset: s.sessionOffsetSec, score: s.z, sessionOffsetConfidence: s.timecodeConfidence })),
       ...(proof !== undefined ? { inclusionProof: proof } : {}),
     };
@@ -94,6 +97,10 @@ export function attribute(input: AttributionInput): Attribution {
   if (reg && !reg.intact) parts.push(`WARNING: the registry failed verification (${reg.problem ?? 'see earmark registry verify'}); registry facts below cannot be relied on.`);
   const n = input.candidates.length;
   const alpha = input.detection.alpha;
+  const forged = (input.marks ?? []).find((m) => m.forgery?.suspected);
+  if (legs.length === 0 && forged) {
+    parts.push(`Possible copied or forged mark: ${forged.forgery!.reason}. No leg is named: attribution rests only on a leg's own layer, which cannot be copied onto other audio.`);
+  }
   if (legs.length === 0) {
     parts.push(
       `No leg's mark was found in this clip among ${n} candidate leg(s) (key id ${input.keyId}) at a family-wise false-attribution level of ${alpha}. ` +
@@ -104,8 +111,12 @@ export function attribute(input: AttributionInput): Attribution {
       const segs = leg.segments.map((s) => `clip ${s2(s.start)}–${s2(s.end)} s at session ${s2(s.sessionOffset)} s${(s.sessionOffsetConfidence ?? 1) < 0.99 ? ` (timecode uncertain, confidence ${(s.sessionOffsetConfidence ?? 0).toFixed(2)}; firm modulo 1.024 s)` : ''}`).join('; ');
       parts.push(
         `The clip carries the mark of ${describeLeg(leg)}: ${segs}. ` +
-          `Corrected p-value ${formatP(leg.pValue)} (score ${s2(leg.score)}): the chance that audio without this leg's mark scores this high, over all ${n} candidates, offsets and speeds searched, is at most that.`,
+          `Corrected p-value ${leg.pValueStatement} (score ${s2(leg.score)}): the chance that audio without this leg's mark scores this high, over all ${n} candidates, offsets and speeds searched, is at most that.`,
       );
+      if (leg.profile === 'v1')
+        parts.push(
+          `This leg was found by mark v1, whose pattern an adversary can estimate from a recording of the leg and forge onto other audio without the key (see the README's Security section): a v1 attribution is a lead to corroborate, not proof on its own.`,
+        );
       const unmarked = input.unmarkedSpeech?.get(leg.token) ?? [];
       if (unmarked.length > 0) {
         const where = unmarked.map((u) => `${s2(u.startSec)}–${s2(u.endSec)} s`).join(', ');

@@ -11,12 +11,14 @@ import { DETECT_DEFAULTS, DetectorCache, detect } from '../mark/detect/index.js'
 import type { DetectOptions, DetectResult } from '../mark/detect/index.js';
 import { ANALYSIS_RATE } from '../mark/features/analysis.js';
 import type { MarkKey } from '../mark/keys.js';
+import { PROFILES } from '../mark/profile.js';
+import type { MarkProfile } from '../mark/profile.js';
 import { decodePayload } from '../mark/payload-decode.js';
 import { payloadId } from '../mark/payload-layer.js';
 import { openRegistry } from '../registry/registry.js';
 import type { LegRecord } from '../registry/registry.js';
 import { REPORT_SCHEMA } from '../report/types.js';
-import type { Report, ReportPayload } from '../report/types.js';
+import type { Report, ReportMark, ReportPayload } from '../report/types.js';
 import { TOOL_NAME, VERSION } from '../version.js';
 import { attribute } from './attribute.js';
 import type { CandidateInfo, RegistryStatus } from './attribute.js';
@@ -40,6 +42,12 @@ export interface ScanOptions {
   payloadPrefilterAbove?: number;
   /** Candidate tables kept across scans with one key (see DetectOptions.cache). */
   cache?: DetectorCache;
+  /**
+   * Mark profiles searched, each at alpha / (number of profiles) so the scan's family-wise level
+   * stays alpha (every p-value is multiplied by the number of profiles). Default: v2 then v1
+   * (material marked before v2 stays detectable).
+   */
+  profiles?: readonly MarkProfile[];
 }
 
 async function registryCandidates(location: string, meeting: string | undefined): Promise<{ legs: LegRecord[]; status: RegistryStatus; proofs: (tokens: string[]) => Promise<Map<string, unknown>>; close: () => Promise<void> }> {
@@ -123,12 +131,27 @@ export async function scanFile(path: string, opts: ScanOptions): Promise<Report>
       ...(opts.decoys !== undefined ? { decoys: opts.decoys } : {}),
       cache,
     };
-    const detection = detectOpts.candidates.length > 0 ? detect(audio, detectOpts) : emptyDetection(probe.durationSec, opts.alpha ?? DETECT_DEFAULTS.alpha);
+    const alpha = opts.alpha ?? DETECT_DEFAULTS.alpha;
+    const profiles = opts.profiles ?? PROFILES;
+    if (profiles.length === 0) throw new InputError('profiles', 'needs at least one mark profile');
+    const runs = detectOpts.candidates.length > 0 ? profiles.map((profile) => detect(audio, { ...detectOpts, profile, alpha: alpha / profiles.length })) : [];
+    const detection = runs.length > 0 ? combineDetections(runs, alpha) : emptyDetection(probe.durationSec, alpha);
+    const marks: ReportMark[] = runs.map((r) => ({
+      profile: r.profile,
+      pValueBasis: r.pValueBasis,
+      alpha: r.alpha,
+      hypotheses: r.hypotheses,
+      ...(r.keyLayer ? { keyLayer: { score: r.keyLayer.score, pValue: Math.min(1, r.keyLayer.pValue * runs.length) } } : {}),
+      ...(r.decoyLegs ? { decoyLegs: r.decoyLegs } : {}),
+      legsNamed: r.legs.map((l) => l.token),
+      ...(r.forgery ? { forgery: r.forgery } : {}),
+    }));
     if (!payload && detection.legs.length === 0) payload = readPayload('no leg detected');
     const proofs = reg ? await reg.proofs(detection.legs.map((l) => l.token)) : undefined;
     const unmarked = detection.legs.length ? unmarkedSpeech(audio, detection.legs, { key: opts.key }) : new Map();
     const att = attribute({
       detection,
+      marks,
       candidates,
       registry: reg?.status ?? null,
       ...(proofs ? { proofs } : {}),
@@ -156,6 +179,7 @@ export async function scanFile(path: string, opts: ScanOptions): Promise<Report>
         candidates: candidates.length,
         meeting: opts.meeting ?? null,
         hypothesesCorrectedFor: detection.hypotheses,
+        profiles: profiles.map((p) => p.name),
         nullScale: Number(detection.nullScale.toFixed(4)),
         decoys: opts.decoys ?? null,
       },
@@ -171,6 +195,7 @@ export async function scanFile(path: string, opts: ScanOptions): Promise<Report>
           : null,
       legs: att.legs,
       edits: att.edits,
+      ...(marks.length > 0 ? { marks } : {}),
       ...(payload ? { payload } : {}),
       verdict: payload ? (candidates.length === 0 ? `No registry was given, so no leg can be named or tested. ${payloadVerdict(payload)}` : `${att.verdict} ${payloadVerdict(payload)}`) : att.verdict,
       limits: att.limits,
@@ -179,6 +204,40 @@ export async function scanFile(path: string, opts: ScanOptions): Promise<Report>
   } finally {
     await reg?.close();
   }
+}
+
+/**
+ * The detections of several profiles as one: each profile was tested at alpha / n, so every
+ * p-value is multiplied by n (Bonferroni over the profiles) and compared with alpha. A token found
+ * under two profiles keeps its stronger finding.
+ */
+function combineDetections(runs: readonly DetectResult[], alpha: number): DetectResult {
+  const n = runs.length;
+  const times = (p: number): number => Math.min(1, p * n);
+  const legs = new Map<string, DetectResult['legs'][number]>();
+  for (const r of runs)
+    for (const l of r.legs) {
+      const cur = legs.get(l.token);
+      if (cur && cur.pValue <= times(l.pValue)) continue;
+      legs.set(l.token, { ...l, pValue: times(l.pValue), segments: l.segments.map((s) => ({ ...s, pValue: times(s.pValue) })) });
+    }
+  const scores = new Map<string, DetectResult['scores'][number]>();
+  for (const r of runs)
+    for (const sc of r.scores) {
+      const cur = scores.get(sc.token);
+      if (!cur || times(sc.pValue) < cur.pValue) scores.set(sc.token, { ...sc, pValue: times(sc.pValue) });
+    }
+  const first = runs[0]!;
+  return {
+    profile: first.profile,
+    pValueBasis: first.pValueBasis,
+    legs: [...legs.values()].sort((a, b) => a.pValue - b.pValue || b.score - a.score),
+    scores: [...scores.values()],
+    durationSec: first.durationSec,
+    nullScale: Math.max(...runs.map((r) => r.nullScale)),
+    hypotheses: runs.reduce((a, r) => a + r.hypotheses, 0),
+    alpha,
+  };
 }
 
 function emptyDetection(durationSec: number, alpha: number): DetectResult {

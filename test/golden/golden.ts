@@ -22,7 +22,7 @@ import { writeAudioFile } from '../../lib/audio/encode.js';
 import type { AudioBuffer } from '../../lib/audio/types.js';
 import { decodeWav } from '../../lib/audio/wav.js';
 import { applyChain, simulateMeeting } from '../../lib/channel/index.js';
-import { embedAudio, keyFromBytes, parseKey } from '../../lib/mark/index.js';
+import { PROFILE_V2, embedAudio, keyFromBytes, parseKey } from '../../lib/mark/index.js';
 import type { MarkKey } from '../../lib/mark/index.js';
 import { openRegistry } from '../../lib/registry/registry.js';
 import { cli } from '../helpers/cli.js';
@@ -151,6 +151,11 @@ export async function makeGoldenClips(dir: string): Promise<GoldenClip[]> {
   await add('negative-unmarked', "participant p0's own uplink 20-40 s (never on a marked downlink); AAC 64k", mono(span(sim.uplinks[0]!, 20, 40)), 'm4a');
   const foreign = embedAudio(mono(span(voices.get('espeak-us-f4')!, 5, 35)), { key: otherKey(), token: tokens[0]!, offsetSec: 300 });
   await add('negative-other-key', "leg p0's token marked under another key; AAC 64k", foreign, 'm4a');
+  // Mark v2 (issue 13): a leg's v2 downlink, and a v2 mark of a token the registry does not hold
+  // (the key-level layer without any candidate's own layer: the report's forgery check).
+  const v2 = (token: string, from: number): AudioBuffer => embedAudio(mono(span(voices.get('espeak-us-m3')!, from, from + 20)), { key, token, offsetSec: 1500 + from, profile: PROFILE_V2 });
+  await add('v2-leg-aac64-20s', "leg p1's token marked with mark v2 (espeak-us-m3 0-20 s, session 1500 s); AAC 64k", v2(tokens[1]!, 0), 'm4a');
+  await add('v2-not-in-registry', 'a token the registry does not hold, marked with mark v2 under the golden key (key-level layer only for every candidate); AAC 64k', v2('not-a-registered-leg', 20), 'm4a');
   cpSync(REGISTRY_DIR, join(dir, 'registry'), { recursive: true });
   copyFileSync(`${REGISTRY_DIR}.signing-key`, join(dir, 'registry.signing-key'));
   chmodSync(join(dir, 'registry.signing-key'), 0o600);

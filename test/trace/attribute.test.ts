@@ -14,6 +14,7 @@ const leg = (token: string, segments: [number, number, number][], speed = 1): De
   score: 12,
   speed,
   speedKind: 'tempo',
+  profile: 'v1',
   segments: segments.map(([startSec, endSec, sessionOffsetSec]) => ({ startSec, endSec, sessionOffsetSec, z: 10, pValue: 1e-10, timecodeConfidence: 1 })),
 });
 

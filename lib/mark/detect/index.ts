@@ -36,7 +36,7 @@ import { Workspace } from './workspace.js';
 
 export { DetectorCache } from './tables.js';
 export { DETECT_DEFAULTS } from './types.js';
-export type { CandidateScore, DetectOptions, DetectResult, DetectedLeg, MarkSegment } from './types.js';
+export type { CandidateScore, DetectOptions, DetectResult, DetectedLeg, ForgeryCheck, MarkSegment, PValueBasis } from './types.js';
 export { timecodeConfidence } from './timecode-decode.js';
 
 /**
@@ -80,7 +80,7 @@ export function detect(clip: AudioBuffer, opts: DetectOptions): DetectResult {
   };
   if (!(D > 1.25 * len)) {
     const r = span(samples, opts, ctx);
-    return { ...about([r], 1), legs: r.legs.map((l) => mergedLeg(l, l.findings, l.pValue, profile)), scores: r.scores, durationSec: r.durationSec, nullScale: r.nullScale, hypotheses: r.hypotheses, alpha };
+    return withForgeryCheck({ ...about([r], 1), legs: r.legs.map((l) => mergedLeg(l, l.findings, l.pValue, profile)), scores: r.scores, durationSec: r.durationSec, nullScale: r.nullScale, hypotheses: r.hypotheses, alpha });
   }
   const arena = new Arena();
   const pieces = scanPieces(samples, rate, { pieceSec: len, overlapSec: overlap }, (piece, n) => {
@@ -107,7 +107,7 @@ export function detect(clip: AudioBuffer, opts: DetectOptions): DetectResult {
     legs.push(mergedLeg(top.l, findings, acrossPieces(top.l.pValue, n), profile));
   }
   legs.sort((a, b) => a.pValue - b.pValue || b.score - a.score);
-  return {
+  return withForgeryCheck({
     ...about(pieces.map(({ result }) => result), n),
     legs,
     scores,
@@ -116,11 +116,33 @@ export function detect(clip: AudioBuffer, opts: DetectOptions): DetectResult {
     // Each piece's p-values are corrected for its own count times the number of pieces.
     hypotheses: n * Math.max(...pieces.map(({ result }) => result.hypotheses)),
     alpha,
-  };
+  });
+}
+
+/**
+ * v2's consistency check of the layers (issue 13, item 3). The key-level layer is the same in
+ * every leg of the key and periodic, so an adversary can estimate it from any marked recording and
+ * embed it anywhere, or keep it while removing a leg's own layer; a leg's own layer cannot be
+ * estimated onto other audio (host-bound, non-repeating). The key layer significant at alpha with
+ * no leg's layer significant is therefore what a copied or forged mark looks like, and also what a
+ * removed leg layer or a genuine clip too short or degraded for the leg layer (half the mark's
+ * energy) looks like: the result names no leg either way, and says so.
+ */
+function withForgeryCheck(r: DetectResult): DetectResult {
+  if (r.profile !== 'v2' || !r.keyLayer) return r;
+  const k = r.keyLayer;
+  const bestLeg = r.scores.reduce((a, b) => Math.max(a, b.score), 0);
+  const suspected = k.pValue <= r.alpha && r.legs.length === 0;
+  const reason = suspected
+    ? `the key-level layer is present (z ${k.score.toFixed(1)}, significant at alpha) but no candidate leg's own layer is (best z ${bestLeg.toFixed(1)}): a copied or forged key layer, a leg's layer removed, a marked leg that is not among the candidates, or a clip too short or degraded for the leg layer`
+    : r.legs.length > 0
+      ? `named on the leg's own layer (key-level layer z ${k.score.toFixed(1)})`
+      : `neither layer is significant (key-level layer z ${k.score.toFixed(1)}, best leg z ${bestLeg.toFixed(1)})`;
+  return { ...r, forgery: { suspected, reason } };
 }
 
 function mergedLeg(l: SpanLeg, findings: readonly SegmentFinding[], pValue: number, profile: MarkProfile): DetectedLeg {
-  return { token: l.token, pValue, score: l.score, segments: mergeSegments(findings, l.speed, profile), speed: l.speed, speedKind: l.speedKind };
+  return { token: l.token, pValue, score: l.score, segments: mergeSegments(findings, l.speed, profile), speed: l.speed, speedKind: l.speedKind, profile: profile.version === 2 ? 'v2' : 'v1' };
 }
 
 /** A piece's finding on the whole clip's time axis, its p-value corrected for the pieces. */

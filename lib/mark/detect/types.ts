@@ -69,12 +69,20 @@ export interface DetectedLeg {
   speed: number;
   /** 'speed': replay speed (pitch moved); 'tempo': time-scale change with pitch kept. */
   speedKind: 'speed' | 'tempo';
+  /** The profile whose mark was found. */
+  profile: 'v1' | 'v2';
 }
 
 export interface CandidateScore {
   token: string;
   score: number;
   pValue: number;
+}
+
+export interface ForgeryCheck {
+  suspected: boolean;
+  /** One sentence: which layer scored what. */
+  reason: string;
 }
 
 /** How a result's p-values were computed. */
@@ -93,6 +101,12 @@ export interface DetectResult {
   keyLayer?: { score: number; pValue: number; hypotheses: number };
   /** v2: decoy legs scored at the same places, the empirical check of the bound. */
   decoyLegs?: { samples: number; rms: number; max: number };
+  /**
+   * v2: whether the layers disagree the way a copied or forged mark (or a leg's layer removed)
+   * makes them: the key-level layer significant at alpha while no leg's own layer is. A leg is
+   * named only on its own layer's evidence, so a suspected result names none.
+   */
+  forgery?: ForgeryCheck;
   legs: DetectedLeg[];
   /** Every candidate's best statistic and p-value (for calibration and diagnostics). */
   scores: CandidateScore[];
