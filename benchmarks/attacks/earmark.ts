@@ -17,9 +17,12 @@ import * as mark from '../../lib/mark/index.js';
 import type { BandAnalysis, DetectOptions, DetectResult, Hypothesis, MarkKey, MarkProfile, PayloadOptions, PayloadResult, TileFeatures } from '../../lib/mark/index.js';
 import { featureGrid as featureGridLib } from '../../lib/mark/features/grid.js';
 import type { FeatureGrid } from '../../lib/mark/features/grid.js';
+import { HostHash, softBit } from '../../lib/mark/host-hash.js';
 
 export { Embedder, embedAudio, keyFromBytes, LegPattern, PROFILE_V1, crc8, payloadId, boostBin, WEIGHT_BINS, isSyncTile, bandGroup } from '../../lib/mark/index.js';
-export type { MarkKey, MarkProfile, DetectResult, PayloadResult, BandAnalysis, TileFeatures, Hypothesis } from '../../lib/mark/index.js';
+// Mark v2 (PROFILE_V2): the key layer (LegPattern with { keyLayer: true }), the leg layer, the whole mark, the detector's table cache.
+export { PROFILE_V2, LegLayer, MarkPatternV2, KEY_LAYER_TOKEN, DetectorCache, patternCycleSec } from '../../lib/mark/index.js';
+export type { MarkKey, MarkProfile, DetectOptions, DetectResult, PayloadResult, BandAnalysis, TileFeatures, Hypothesis } from '../../lib/mark/index.js';
 export type { FeatureGrid } from '../../lib/mark/features/grid.js';
 export { applyChain } from '../../lib/channel/index.js';
 export { RealFft } from '../../lib/dsp/fft.js';
@@ -42,6 +45,31 @@ export function analyzeClip(samples: Float32Array, sampleRate: number, profile: 
 /** Tile features under a hypothesis; `bins` receives each tile's masking-boost bin, `weights` overrides the tile weighting (a table of ones: unweighted). */
 export function tileFeatures(analysis: BandAnalysis, hyp: Hypothesis, opts: { layer?: 'leg' | 'payload'; bins?: Uint8Array; weights?: Float64Array | null } = {}): TileFeatures {
   return mark.tileFeatures(analysis, hyp, opts);
+}
+
+/**
+ * SCORING ONLY: a v2 leg's effective per-tile signs as the detector reads them from `audio`
+ * (mono, 16 kHz): the leg layer's PRF sign x the sign of the detector's soft host bit (host-hash.ts:
+ * a keyed bit of the audio's own loudness trajectory), with |soft bit| as the tile's weight (0: the
+ * tile does not count). Chip m of the result is the tile whose detector window starts at
+ * phaseSec + m x 32 ms, session chip n0 + m. The one place that follows the library's definition
+ * of an effective sign.
+ */
+export function legEffective(key: MarkKey, token: string, audio: Float32Array, phaseSec: number, n0: number): { chips: number; sign: Int8Array; weight: Float32Array } {
+  const a = mark.analyzeClip(audio, 16000, { profile: mark.PROFILE_V2 });
+  const hyp = { rate: 1, freqScale: 1, phaseSec };
+  const chips = mark.chipCount(a, hyp);
+  const K = mark.PROFILE_V2.bands;
+  const prf = new mark.LegLayer(key, token, mark.PROFILE_V2).signs(n0, chips);
+  const proj = new HostHash(key, mark.PROFILE_V2).bits(a, hyp, n0, 0, chips);
+  const sign = new Int8Array(chips * K);
+  const weight = new Float32Array(chips * K);
+  for (let i = 0; i < chips * K; i++) {
+    const h = softBit(proj[i]!);
+    sign[i] = h > 0 ? prf[i]! : h < 0 ? -prf[i]! : 0;
+    weight[i] = Math.abs(h);
+  }
+  return { chips, sign, weight };
 }
 
 export function featureGrid(analysis: BandAnalysis, freqScale: number, _profile?: MarkProfile, layer: 'leg' | 'payload' = 'leg'): FeatureGrid {

@@ -34,6 +34,10 @@ export interface ScanResult {
   scores: ScanScore[];
   /** Per named token: the session time the scanner places the clip's start at (its best segment). */
   offsets?: Map<string, number>;
+  /** Marks with a key-level layer (v2): that layer's statistic and p-value (names no leg). */
+  keyLayer?: { score: number; pValue: number };
+  /** Marks whose detector flags copied or forged marks (v2): the detector's verdict. */
+  forgery?: { suspected: boolean; reason: string };
 }
 
 export interface PayloadRead {
@@ -53,6 +57,8 @@ export interface MarkSystem {
   payload?(clip: Float32Array): PayloadRead;
   /** The payload id the mark gives a token (for scoring the blind payload). */
   payloadIdOf?(token: string): string;
+  /** Tag of the embedder's current behaviour, part of the material cache's file names (a mark whose library changes under the suite gets fresh material). */
+  cacheTag?(): string;
 }
 
 /** Mark v1 (PROFILE_V1) with a key, through earmark's own embedder and scanner. */
@@ -182,7 +188,7 @@ export interface Chunk {
 const CACHE_DIR = process.env['EARMARK_ATTACK_CACHE'] ?? join(tmpdir(), 'earmark-attacks-cache');
 
 function cachePath(spec: MaterialSpec, i: number, len: number): string {
-  const tag = `${spec.mark.name}-${spec.token}-${spec.chain.replace(/[^a-z0-9.]+/gi, '_')}-${spec.offsetSec}-${spec.contentFrom ?? 0}-${spec.chunkSec ?? 300}-${i}-${len}`;
+  const tag = `${spec.mark.name}${spec.mark.cacheTag ? `-${spec.mark.cacheTag()}` : ''}-${spec.token}-${spec.chain.replace(/[^a-z0-9.]+/gi, '_')}-${spec.offsetSec}-${spec.contentFrom ?? 0}-${spec.chunkSec ?? 300}-${i}-${len}`;
   return join(CACHE_DIR, `${tag}.f32`);
 }
 

@@ -1,0 +1,82 @@
+/**
+ * Mark v2 (PROFILE_V2) as the harness's MarkSystem: earmark's own streaming embedder with the v2
+ * profile and the library's v2 detector (`detect(..., { profile: PROFILE_V2 })`, defaults: alpha
+ * 1e-6 family-wise), both through the shim (../earmark.ts). Whatever the library's v2 detector
+ * does internally (key-layer proposals, host binding of the leg layer, an exhaustive fallback),
+ * the attacks only see its verdict: the named legs, every candidate's score, the key layer's, and
+ * the forgery flag where the detector reports one.
+ *
+ * The registry's knowledge is passed as a scanning service would: every registered token's
+ * connected span (`legSpans`, session seconds) covering the scenario's material (session time
+ * SCENARIO.offsetSec to SCENARIO.offsetSec + MATERIAL_MAX_SEC, plus a minute): the v2 detector's
+ * exhaustive fallback (for clips whose key layer is stripped) searches these spans only.
+ */
+import { createHash } from 'node:crypto';
+import { DetectorCache, Embedder, PROFILE_V2, decodePayload, detect, payloadId } from '../earmark.js';
+import type { DetectOptions, DetectResult, MarkKey } from '../earmark.js';
+import { RATE, SCENARIO, concat, rng } from '../harness.js';
+import type { MarkSystem } from '../harness.js';
+
+/** Longest material any v2 experiment uses (s): the registry's spans cover it. */
+export const MATERIAL_MAX_SEC = 7200;
+
+/** A leg's connected span in session seconds (DetectOptions.legSpans, added to the library with the v2 fallback search). */
+export interface LegSpan {
+  fromSec: number;
+  toSec: number;
+}
+
+/** The scenario registry's spans: every candidate connected from session 0 to the end of the material plus a minute. */
+export function scenarioSpans(candidates: readonly string[], toSec = SCENARIO.offsetSec + MATERIAL_MAX_SEC + 60): Record<string, LegSpan> {
+  return Object.fromEntries(candidates.map((t) => [t, { fromSec: 0, toSec }]));
+}
+
+export function markV2(key: MarkKey, opts: { spans?: (candidates: readonly string[]) => Record<string, LegSpan> } = {}): MarkSystem {
+  // Tables of the 64 candidates and the decoys, kept across scans (as a scanning service would).
+  const cache = new DetectorCache();
+  const spansOf = opts.spans ?? ((c: readonly string[]) => scenarioSpans(c));
+  let tag: string | undefined;
+  return {
+    name: 'v2',
+    embedder(token, offsetSec) {
+      const e = new Embedder({ key, token, offsetSec, sampleRate: RATE, channels: 1, profile: PROFILE_V2 });
+      return { process: (x) => e.process([x])[0]!, flush: () => e.flush()[0]! };
+    },
+    embed(x, token, offsetSec) {
+      const e = this.embedder(token, offsetSec);
+      return concat([e.process(x), e.flush()]);
+    },
+    scan(clip, candidates) {
+      // legSpans / forgery: fields of the library's v2 detector (typed by cast until they land in DetectOptions / DetectResult).
+      const o = { key, candidates, profile: PROFILE_V2, cache, legSpans: spansOf(candidates) } as DetectOptions;
+      const r = detect({ samples: clip, sampleRate: RATE }, o) as DetectResult & { forgery?: { suspected: boolean; reason: string } };
+      const offsets = new Map<string, number>();
+      for (const l of r.legs) {
+        const sg = [...l.segments].sort((a, b) => a.pValue - b.pValue)[0];
+        if (sg) offsets.set(l.token, sg.sessionOffsetSec - sg.startSec * l.speed);
+      }
+      return {
+        named: r.legs.map((l) => l.token),
+        scores: r.scores.map((s) => ({ token: s.token, z: s.score, pValue: s.pValue })),
+        offsets,
+        ...(r.keyLayer ? { keyLayer: { score: r.keyLayer.score, pValue: r.keyLayer.pValue } } : {}),
+        ...(r.forgery ? { forgery: { suspected: r.forgery.suspected, reason: r.forgery.reason } } : {}),
+      };
+    },
+    payload(clip) {
+      const r = decodePayload(clip, RATE, key, { cache });
+      return { id: r.payloadId, crcOk: r.crcOk, pilotZ: r.pilotZ };
+    },
+    payloadIdOf: (token) => payloadId(key, token),
+    // The embedder's output on 4 s of a fixed probe (noise bursts with a loudness contour), hashed:
+    // material generated before the library's embedder changed is not reused.
+    cacheTag() {
+      if (tag) return tag;
+      const r = rng(12345);
+      const x = Float32Array.from({ length: 4 * RATE }, (_, i) => (r() - 0.5) * 0.2 * (1 + Math.sin(i / 900)));
+      const y = this.embed(x, 'leg-A', 1234.5678);
+      tag = createHash('sha256').update(Buffer.from(y.buffer, y.byteOffset, y.byteLength)).digest('hex').slice(0, 10);
+      return tag;
+    },
+  };
+}
