@@ -90,28 +90,34 @@ export function zForBoundedP(alpha: number, hypotheses: number): number {
  */
 export const VALIDATED_TAIL = 1e-5;
 
-/** x rounded up to one significant digit (a bound stays a bound when printed). */
-function ceil1(x: number): string {
-  const e = Math.floor(Math.log10(x));
-  let m = Math.ceil(x / 10 ** e - 1e-12);
-  let ee = e;
-  if (m >= 10) (m = 1), (ee += 1);
-  return `${m}e${ee}`;
+/** 10^l rounded up to one significant digit, from its base-10 logarithm (no underflow). */
+function ceil1Log(l: number): string {
+  let e = Math.floor(l);
+  let m = Math.ceil(10 ** (l - e) - 1e-9);
+  if (m >= 10) (m = 1), (e += 1);
+  return `${m}e${e}`;
+}
+
+/** log10 of signSumTail(z), valid where the tail underflows (Hoeffding's exp(-z^2/2) there). */
+export function log10SignSumTail(z: number): number {
+  const t = signSumTail(z);
+  if (t > 1e-300) return Math.log10(t);
+  return (-0.5 * z * z) / Math.LN10;
 }
 
 /**
- * A p-value as a report may state it. v2 ('sign-sum-bound', z the leg's statistic, p = H x
- * signSumTail(z) over H hypotheses): the bound to one significant digit rounded up, "<= p", naming
- * the bound and the count. Where the statistic's tail is below VALIDATED_TAIL the proof alone
- * stands behind the number, and the statement leads with what was observed: "< H x VALIDATED_TAIL
- * validated empirically", then the bound. v1 ('normal-approximation'): the approximation, named.
+ * A p-value as a report may state it. v2 ('sign-sum-bound', z the leg's statistic, p = min(1, H x
+ * signSumTail(z)), H the multiplier: hypotheses x pieces x the alpha split): the bound to one
+ * significant digit rounded up, "<= p", naming the bound and H (computed in logarithms: no
+ * underflow). Where the statistic's tail is below VALIDATED_TAIL the proof alone stands behind the
+ * number, and the statement leads with what was observed: "< H x VALIDATED_TAIL validated
+ * empirically", then the bound. v1 ('normal-approximation'): the approximation, named.
  */
-export function pValueStatement(p: number, z: number, basis: 'sign-sum-bound' | 'normal-approximation'): string {
+export function pValueStatement(p: number, z: number, basis: 'sign-sum-bound' | 'normal-approximation', multiplier = 1): string {
   if (basis === 'normal-approximation') return `${p < 1e-300 ? '< 1e-300' : p.toExponential(1)} (normal approximation on the decoys' null scale)`;
-  if (!(p < 1)) return '1 (sign-sum bound)';
-  const tail = signSumTail(z);
-  const H = p / tail;
-  const bound = `sign-sum bound: Hoeffding / Bentkus-Dzindzalieta tail x ${Math.round(H)} hypotheses`;
-  if (tail < VALIDATED_TAIL) return `< ${ceil1(Math.min(1, H * VALIDATED_TAIL))} validated empirically; <= ${ceil1(p)} by the ${bound} (a proof; the key's signs fair the only assumption)`;
-  return `<= ${ceil1(p)} (${bound}; within the empirically validated range)`;
+  const l = Math.log10(multiplier) + log10SignSumTail(z);
+  if (!(l < 0)) return '1 (sign-sum bound)';
+  const bound = `sign-sum bound: Hoeffding / Bentkus-Dzindzalieta tail x ${Math.round(multiplier)} hypotheses`;
+  if (signSumTail(z) < VALIDATED_TAIL) return `< ${ceil1Log(Math.min(0, Math.log10(multiplier * VALIDATED_TAIL)))} validated empirically; <= ${ceil1Log(l)} by the ${bound} (a proof; the key's signs fair the only assumption)`;
+  return `<= ${ceil1Log(l)} (${bound}; within the empirically validated range)`;
 }

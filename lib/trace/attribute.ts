@@ -72,7 +72,7 @@ export function attribute(input: AttributionInput): Attribution {
       score: d.score,
       speed: d.speed,
       profile: d.profile,
-      pValueStatement: pValueStatement(d.pValue, d.score, d.profile === 'v2' ? 'sign-sum-bound' : 'normal-approximation'),
+      pValueStatement: d.profile === 'v2' && d.pValueMultiplier !== undefined ? pValueStatement(d.pValue, d.score, 'sign-sum-bound', d.pValueMultiplier) : pValueStatement(d.pValue, d.score, 'normal-approximation'),
       segments: d.segments.map((s) => ({ start: s.startSec, end: s.endSec, sessionOffset: s.sessionOffsetSec, score: s.z, sessionOffsetConfidence: s.timecodeConfidence })),
       ...(proof !== undefined ? { inclusionProof: proof } : {}),
     };

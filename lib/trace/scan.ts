@@ -219,7 +219,7 @@ function combineDetections(runs: readonly DetectResult[], alpha: number): Detect
     for (const l of r.legs) {
       const cur = legs.get(l.token);
       if (cur && cur.pValue <= times(l.pValue)) continue;
-      legs.set(l.token, { ...l, pValue: times(l.pValue), segments: l.segments.map((s) => ({ ...s, pValue: times(s.pValue) })) });
+      legs.set(l.token, { ...l, pValue: times(l.pValue), ...(l.pValueMultiplier !== undefined ? { pValueMultiplier: l.pValueMultiplier * n } : {}), segments: l.segments.map((s) => ({ ...s, pValue: times(s.pValue) })) });
     }
   const scores = new Map<string, DetectResult['scores'][number]>();
   for (const r of runs)

@@ -66,14 +66,17 @@ t('the statement of a v2 p-value names the bound, rounds up, and leads with the 
   const H = 1000;
   const z = 3.9;
   const p = boundedPValue(z, H);
-  const s = pValueStatement(p, z, 'sign-sum-bound');
+  const s = pValueStatement(p, z, 'sign-sum-bound', H);
   assert.match(s, /^<= \d(e-?\d+)? \(sign-sum bound/);
   const printed = Number(s.slice(3).split(' ')[0]);
   assert.ok(printed >= p && printed <= 10 * p, `${printed} vs ${p}`);
   assert.match(s, /1000 hypotheses/);
-  const deep = pValueStatement(boundedPValue(12, H), 12, 'sign-sum-bound');
+  const deep = pValueStatement(boundedPValue(12, H), 12, 'sign-sum-bound', H);
   assert.match(deep, /^< \d(e-?\d+)? validated empirically; <= \d(e-?\d+)? by the sign-sum bound/);
   assert.match(pValueStatement(3e-9, 9, 'normal-approximation'), /normal approximation/);
+  // Beyond double precision the bound is computed in logarithms: z 60 over 1e6 hypotheses is
+  // <= 1e6 x exp(-1800) = 10^(6 - 781.7...), never "0".
+  assert.match(pValueStatement(0, 60, 'sign-sum-bound', 1e6), /<= 2e-776 by the sign-sum bound/);
 });
 
 t("the layers' consistency check: the key layer with no candidate's own layer is flagged and names no leg", async () => {
@@ -99,6 +102,35 @@ t('v1 and v2 do not see each other: a v2 mark names no leg under v1, a v1 mark n
   assert.equal(r1.legs.map((l) => l.token), [tokens[2]]);
   assert.is(r1.legs[0]!.profile, 'v1');
   assert.is(detect({ channels: [y1], sampleRate: 16000 }, opts).legs.length, 0);
+});
+
+t('a mark whose key layer was stripped: the exhaustive search over the legs\' spans names the leg at its offset', async () => {
+  // The key layer removed perfectly (amplitude 0): the fast path has nothing to propose.
+  const legOnly = { ...PROFILE_V2, layerAmplitudes: { key: 0, leg: PROFILE_V2.layerAmplitudes.leg } };
+  const x = (await speech('allison-2')).subarray(3 * 16000, 23 * 16000);
+  const offset = 611.25;
+  const y = embedAudio({ channels: [x], sampleRate: 16000 }, { key, token: tokens[6]!, offsetSec: offset, profile: legOnly }).channels[0]!;
+  const clip = { channels: [y.subarray(16000)], sampleRate: 16000 };
+  const cands = tokens.slice(4, 8);
+  const fast = detect(clip, { ...opts, candidates: cands });
+  assert.is(fast.legs.length, 0);
+  assert.is(fast.exhaustive, undefined);
+  const legSpans = Object.fromEntries(cands.map((t) => [t, { fromSec: 0, toSec: 1200 }]));
+  const r = detect(clip, { ...opts, candidates: cands, legSpans });
+  assert.equal(r.legs.map((l) => l.token), [tokens[6]]);
+  const leg = r.legs[0]!;
+  assert.ok(leg.pValue <= 1e-6, `p ${leg.pValue}`);
+  const seg = leg.segments[0]!;
+  assert.ok(Math.abs(seg.sessionOffsetSec - (offset + 1 + seg.startSec)) <= 0.02, `offset ${seg.sessionOffsetSec}`);
+  // The count: every 32 ms offset of the four 20-minute spans at 8 phases (the window inside the span).
+  assert.ok(r.exhaustive && r.exhaustive.hypotheses > 4 * 8 * (1200 - 20) / 0.032 && r.exhaustive.hypotheses <= 4 * 8 * (1200 / 0.032 + 1), `${r.exhaustive?.hypotheses}`);
+  // Its p-value: the bound x (hypotheses x 2, alpha shared with the fast path).
+  assert.is(leg.pValueMultiplier, 2 * r.exhaustive!.hypotheses);
+  // A span that does not hold the offset finds nothing.
+  const wrong = Object.fromEntries(cands.map((t) => [t, { fromSec: 700, toSec: 1900 }]));
+  assert.is(detect(clip, { ...opts, candidates: cands, legSpans: wrong }).legs.length, 0);
+  // Bad spans are refused, naming the option.
+  assert.throws(() => detect(clip, { ...opts, candidates: cands, legSpans: { [cands[0]!]: { fromSec: 5, toSec: 2 } } }), /legSpans/);
 });
 
 t.run();

@@ -53,6 +53,9 @@ export { timecodeConfidence } from './timecode-decode.js';
 export function detect(clip: AudioBuffer, opts: DetectOptions): DetectResult {
   opts.candidates.forEach((t) => checkToken(t, 'candidates'));
   if (!(clip.sampleRate > 0) || clip.channels.length === 0) throw new InputError('clip', 'needs at least one channel and a positive sample rate');
+  for (const [token, sp] of Object.entries(opts.legSpans ?? {}))
+    if (!(Number.isFinite(sp.fromSec) && Number.isFinite(sp.toSec) && sp.fromSec >= 0 && sp.toSec > sp.fromSec))
+      throw new InputError('legSpans', `span of ${JSON.stringify(token)} must have 0 <= fromSec < toSec (session seconds), got ${String(sp.fromSec)}..${String(sp.toSec)}`);
   const samples = toMono(clip);
   const rate = clip.sampleRate;
   const profile = opts.profile ?? PROFILE_V1;
@@ -63,7 +66,7 @@ export function detect(clip: AudioBuffer, opts: DetectOptions): DetectResult {
   const len = Math.max(opts.pieceSec ?? DETECT_DEFAULTS.pieceSec, 2 * overlap);
   const v2 = profile.version === 2;
   const span = (x: Float32Array, o: DetectOptions, c: SpanContext): SpanResult | SpanResultV2 => (v2 ? detectSpanV2(x, rate, o, c) : detectSpan(x, rate, o, c));
-  const about = (rs: readonly (SpanResult | SpanResultV2)[], n: number): Pick<DetectResult, 'profile' | 'pValueBasis' | 'keyLayer' | 'decoyLegs'> => {
+  const about = (rs: readonly (SpanResult | SpanResultV2)[], n: number): Pick<DetectResult, 'profile' | 'pValueBasis' | 'keyLayer' | 'decoyLegs' | 'exhaustive'> => {
     if (!v2) return { profile: 'v1', pValueBasis: 'normal-approximation' };
     const vs = rs as readonly SpanResultV2[];
     const top = vs.reduce((a, b) => (b.key.score > a.key.score ? b : a));
@@ -76,6 +79,9 @@ export function detect(clip: AudioBuffer, opts: DetectOptions): DetectResult {
       pValueBasis: 'sign-sum-bound',
       keyLayer: { score: top.key.score, pValue: acrossPieces(top.key.pValue, n), hypotheses: n * top.key.hypotheses },
       decoyLegs: { samples: cnt, rms: cnt ? Math.sqrt(ss / cnt) : 0, max: mx },
+      ...(vs.some((r) => r.exhaustive)
+        ? { exhaustive: { hypotheses: vs.reduce((a, r) => a + (r.exhaustive?.hypotheses ?? 0), 0), seconds: vs.reduce((a, r) => a + (r.exhaustive?.seconds ?? 0), 0) } }
+        : {}),
     };
   };
   if (!(D > 1.25 * len)) {
@@ -104,7 +110,7 @@ export function detect(clip: AudioBuffer, opts: DetectOptions): DetectResult {
     const found = pieces.flatMap(({ startSec, result }) => result.legs.filter((l) => l.token === token).map((l) => ({ startSec, l })));
     const top = found.reduce((x, y) => (y.l.pValue < x.l.pValue || (y.l.pValue === x.l.pValue && y.l.score > x.l.score) ? y : x));
     const findings = found.flatMap(({ startSec, l }) => l.findings.map((fd) => shifted(fd, startSec, n)));
-    legs.push(mergedLeg(top.l, findings, acrossPieces(top.l.pValue, n), profile));
+    legs.push(mergedLeg(top.l, findings, acrossPieces(top.l.pValue, n), profile, n));
   }
   legs.sort((a, b) => a.pValue - b.pValue || b.score - a.score);
   return withForgeryCheck({
@@ -141,8 +147,17 @@ function withForgeryCheck(r: DetectResult): DetectResult {
   return { ...r, forgery: { suspected, reason } };
 }
 
-function mergedLeg(l: SpanLeg, findings: readonly SegmentFinding[], pValue: number, profile: MarkProfile): DetectedLeg {
-  return { token: l.token, pValue, score: l.score, segments: mergeSegments(findings, l.speed, profile), speed: l.speed, speedKind: l.speedKind, profile: profile.version === 2 ? 'v2' : 'v1' };
+function mergedLeg(l: SpanLeg, findings: readonly SegmentFinding[], pValue: number, profile: MarkProfile, pieces = 1): DetectedLeg {
+  return {
+    token: l.token,
+    pValue,
+    score: l.score,
+    segments: mergeSegments(findings, l.speed, profile),
+    speed: l.speed,
+    speedKind: l.speedKind,
+    profile: profile.version === 2 ? 'v2' : 'v1',
+    ...(l.multiplier !== undefined ? { pValueMultiplier: l.multiplier * pieces } : {}),
+  };
 }
 
 /** A piece's finding on the whole clip's time axis, its p-value corrected for the pieces. */

@@ -29,6 +29,8 @@ import { searchSpan } from './search-span.js';
 import type { ResidueScores } from './timecode-search.js';
 import type { SpanContext } from './search-span.js';
 import { softBit } from '../host-hash.js';
+import { exhaustiveSearch } from './exhaustive.js';
+import type { ExhaustiveFound } from './exhaustive.js';
 import { refineSegment } from './segments.js';
 import type { SpanLeg, SpanResult } from './span.js';
 import { nullScaleOf } from './statistics.js';
@@ -64,9 +66,17 @@ export interface LegDecoyCheck {
   max: number;
 }
 
+/** What the exhaustive search did on a span (present only when it ran). */
+export interface ExhaustiveSummary {
+  hypotheses: number;
+  windows: number;
+  seconds: number;
+}
+
 export interface SpanResultV2 extends SpanResult {
   key: KeyLayerResult;
   decoyLegs: LegDecoyCheck;
+  exhaustive?: ExhaustiveSummary;
 }
 
 interface LegFound extends Found {
@@ -144,6 +154,10 @@ export function detectSpanV2(samples: Float32Array, sampleRate: number, opts: De
     }
   }
   const hypotheses = legs.length * places * LEG_STATISTICS;
+  // With leg spans the exhaustive search may run too: the two searches share alpha equally, so
+  // every p-value of either is doubled (weighted Bonferroni, fixed before looking at the clip).
+  const split = opts.legSpans ? 2 : 1;
+  const pOf = (z: number): number => Math.min(1, split * boundedPValue(z, hypotheses));
 
   // 3-4. Decision and segments.
   const scores: CandidateScore[] = [];
@@ -154,10 +168,10 @@ export function detectSpanV2(samples: Float32Array, sampleRate: number, opts: De
     const found = bestLeg[ci]!.filter((x): x is LegFound => x !== undefined);
     let top: LegFound | undefined;
     for (const x of found) if (!top || x.z > top.z) top = x;
-    const pTop = top ? boundedPValue(top.z, hypotheses) : 1;
+    const pTop = top ? pOf(top.z) : 1;
     scores.push({ token, score: top?.z ?? 0, pValue: pTop });
     if (!top || pTop > alpha) continue;
-    const significant = found.filter((x) => boundedPValue(x.z, hypotheses) <= alpha).sort((a, b) => b.z - a.z);
+    const significant = found.filter((x) => pOf(x.z) <= alpha).sort((a, b) => b.z - a.z);
     const picked = disjointFindings(significant, windows);
     const payloadOf = new LegPattern(opts.key, token, { profile, payload: ctx.cache.payloadLayer(opts.key, profile) });
     const cycleSec = patternCycleSec(profile);
@@ -172,11 +186,45 @@ export function detectSpanV2(samples: Float32Array, sampleRate: number, opts: De
         return m >= 0 && m < hi - lo ? softBit(bits[m * K + k]!) : 0;
       };
       const pattern = new LegAtCycle(keyPattern, legs[ci]!, payloadOf, x.alias, host);
-      const fd = refineSegment({ analysis, pattern, workspace: ctx.workspace, pValue: boundedPValue(x.z, hypotheses) }, x, windows[x.window]!);
+      const fd = refineSegment({ analysis, pattern, workspace: ctx.workspace, pValue: pOf(x.z) }, x, windows[x.window]!);
       fd.segment.sessionOffsetSec += x.alias * cycleSec;
       return fd;
     });
-    out.push({ token, pValue: pTop, score: top.z, findings, speed: top.hyp.rate, speedKind: top.hyp.kind });
+    out.push({ token, pValue: pTop, score: top.z, findings, speed: top.hyp.rate, speedKind: top.hyp.kind, multiplier: split * hypotheses });
+  }
+  // 5. The exhaustive search (exhaustive.ts) when the fast path named no leg and the registry gave spans.
+  let exhaustive: ExhaustiveSummary | undefined;
+  if (opts.legSpans && out.length === 0) {
+    const t0 = performance.now();
+    const maxW = opts.maxWindowSec ?? DETECT_DEFAULTS.maxWindowSec;
+    const wins: { startSec: number; endSec: number }[] = [];
+    for (let a = 0; a < D; a += maxW) wins.push({ startSec: a, endSec: Math.min(D, a + maxW) });
+    if (wins.length > 1 && wins[wins.length - 1]!.endSec - wins[wins.length - 1]!.startSec < maxW / 2) {
+      const last = wins.pop()!;
+      wins[wins.length - 1]!.endSec = last.endSec;
+    }
+    const spans = opts.candidates.map((t) => opts.legSpans![t]);
+    const ex = exhaustiveSearch(analysis, legs, spans, hostHash, wins, reachChips);
+    const pEx = (z: number): number => Math.min(1, split * boundedPValue(z, ex.hypotheses));
+    for (let ci = 0; ci < legs.length; ci++) {
+      const token = opts.candidates[ci]!;
+      const hits = ex.found[ci]!.filter((x): x is ExhaustiveFound => x !== undefined);
+      if (hits.length === 0) continue;
+      const top = hits.reduce((a, b) => (b.z > a.z ? b : a));
+      const p = pEx(top.z);
+      const sc = scores[ci]!;
+      if (p < sc.pValue) scores[ci] = { token, score: top.z, pValue: p };
+      if (p > alpha) continue;
+      const findings = hits
+        .filter((x) => pEx(x.z) <= alpha)
+        .map((x) => {
+          const w = wins[x.window]!;
+          // The leg layer does not repeat within the reach: a significant offset is unique.
+          return { segment: { startSec: w.startSec, endSec: w.endSec, sessionOffsetSec: x.tau0 + w.startSec, z: x.z, pValue: pEx(x.z), timecodeConfidence: 1 } };
+        });
+      out.push({ token, pValue: p, score: top.z, findings, speed: 1, speedKind: 'speed', multiplier: split * ex.hypotheses });
+    }
+    exhaustive = { hypotheses: ex.hypotheses, windows: wins.length, seconds: (performance.now() - t0) / 1000 };
   }
   out.sort((a, b) => a.pValue - b.pValue || b.score - a.score);
   let ss = 0;
@@ -190,6 +238,7 @@ export function detectSpanV2(samples: Float32Array, sampleRate: number, opts: De
     hypotheses,
     key,
     decoyLegs: { samples: decoyZ.length, rms: decoyZ.length ? Math.sqrt(ss / decoyZ.length) : 0, max: decoyZ.length ? mx : 0 },
+    ...(exhaustive ? { exhaustive } : {}),
   };
 }
 

@@ -25,6 +25,8 @@ export interface SpanLeg {
   findings: SegmentFinding[];
   speed: number;
   speedKind: 'speed' | 'tempo';
+  /** v2: what the leg's p-value multiplies the statistic's tail bound by (hypotheses x the alpha split). */
+  multiplier?: number;
 }
 
 export interface SpanResult {

@@ -23,6 +23,14 @@ export interface DetectOptions {
   pieceSec?: number;
   profile?: MarkProfile;
   /**
+   * v2: session seconds each candidate was connected (from the registry). When given, a clip in
+   * which the fast path (the key layer's proposals) names no leg is searched exhaustively over each
+   * leg's span (exhaustive.ts: what keeps attribution standing when the key layer was stripped),
+   * and alpha is shared equally between the two searches (every p-value doubled). Candidates
+   * without a span are not searched exhaustively.
+   */
+  legSpans?: Readonly<Record<string, { fromSec: number; toSec: number }>>;
+  /**
    * Candidate and decoy tables kept across scans with one key (a service scanning many clips
    * passes one; building the 128 decoys' tables costs ~25 ms a scan). Default: a fresh one.
    */
@@ -71,6 +79,8 @@ export interface DetectedLeg {
   speedKind: 'speed' | 'tempo';
   /** The profile whose mark was found. */
   profile: 'v1' | 'v2';
+  /** v2: pValue = min(1, pValueMultiplier x signSumTail(score)) (hypotheses x pieces x the alpha split). */
+  pValueMultiplier?: number;
 }
 
 export interface CandidateScore {
@@ -107,6 +117,8 @@ export interface DetectResult {
    * named only on its own layer's evidence, so a suspected result names none.
    */
   forgery?: ForgeryCheck;
+  /** v2: the exhaustive search over the legs' spans, when it ran (hypotheses summed over pieces, seconds of compute). */
+  exhaustive?: { hypotheses: number; seconds: number };
   legs: DetectedLeg[];
   /** Every candidate's best statistic and p-value (for calibration and diagnostics). */
   scores: CandidateScore[];
