@@ -65,6 +65,12 @@ export interface ReportMark {
   legsNamed: string[];
   /** v2: the layers' consistency check ("possible copied or forged mark"). */
   forgery?: { suspected: boolean; reason: string };
+  /**
+   * v2: the exhaustive search over the legs' registry spans (join to leave), which finds a leg whose
+   * key-level layer was stripped; it runs when the fast path names no leg and the registry gave at
+   * least one span (legSpans: how many legs had a leave time).
+   */
+  exhaustiveSearch?: { ran: boolean; legSpans: number; hypotheses?: number };
 }
 
 export interface ReportEdit {

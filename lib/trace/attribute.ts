@@ -137,6 +137,11 @@ export function attribute(input: AttributionInput): Attribution {
       'p-values bound the chance of a false attribution under the stated search; they are not the probability that the attribution is right.',
       'Segment boundaries and edit times are located to the detector window resolution (seconds), not to the sample.',
       'The registry proves the order and integrity of its entries, not the time they were written; join times are the bridge\'s claims.',
+      ...(input.marks ?? []).flatMap((m) =>
+        legs.length === 0 && m.profile === 'v2' && m.exhaustiveSearch && m.exhaustiveSearch.legSpans === 0
+          ? ['No leg had a leave time in the registry, so no exhaustive search over session offsets was possible: a v2 mark whose key-level layer was stripped is found only by that search.']
+          : [],
+      ),
     ],
   };
 }

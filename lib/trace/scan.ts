@@ -134,7 +134,20 @@ export async function scanFile(path: string, opts: ScanOptions): Promise<Report>
     const alpha = opts.alpha ?? DETECT_DEFAULTS.alpha;
     const profiles = opts.profiles ?? PROFILES;
     if (profiles.length === 0) throw new InputError('profiles', 'needs at least one mark profile');
-    const runs = detectOpts.candidates.length > 0 ? profiles.map((profile) => detect(audio, { ...detectOpts, profile, alpha: alpha / profiles.length })) : [];
+    // Session spans for v2's exhaustive search: a leg's session time runs from its join (offset 0)
+    // to its leave, as the registry records them (60 s of slack for clock skew between the bridge's
+    // registry writes and its media); legs without a leave time are not searched exhaustively.
+    const legSpans: Record<string, { fromSec: number; toSec: number }> = {};
+    for (const l of reg?.legs ?? []) {
+      if (l.left === undefined || !candidates.some((c) => c.token === l.token)) continue;
+      const sec = (Date.parse(l.left) - Date.parse(l.joined)) / 1000;
+      if (Number.isFinite(sec) && sec >= 0) legSpans[l.token] = { fromSec: 0, toSec: sec + 60 };
+    }
+    const spanCount = Object.keys(legSpans).length;
+    const runs =
+      detectOpts.candidates.length > 0
+        ? profiles.map((profile) => detect(audio, { ...detectOpts, profile, alpha: alpha / profiles.length, ...(profile.version === 2 && spanCount > 0 ? { legSpans } : {}) }))
+        : [];
     const detection = runs.length > 0 ? combineDetections(runs, alpha) : emptyDetection(probe.durationSec, alpha);
     const marks: ReportMark[] = runs.map((r) => ({
       profile: r.profile,
@@ -145,6 +158,7 @@ export async function scanFile(path: string, opts: ScanOptions): Promise<Report>
       ...(r.decoyLegs ? { decoyLegs: r.decoyLegs } : {}),
       legsNamed: r.legs.map((l) => l.token),
       ...(r.forgery ? { forgery: r.forgery } : {}),
+      ...(r.profile === 'v2' ? { exhaustiveSearch: r.exhaustive ? { ran: true, legSpans: spanCount, hypotheses: r.exhaustive.hypotheses } : { ran: false, legSpans: spanCount } } : {}),
     }));
     if (!payload && detection.legs.length === 0) payload = readPayload('no leg detected');
     const proofs = reg ? await reg.proofs(detection.legs.map((l) => l.token)) : undefined;
