@@ -7,7 +7,7 @@
  * The scans share one DetectorCache, as a service scanning many clips with one key does.
  */
 import { fileURLToPath } from 'node:url';
-import { DetectorCache, decodePayload, detect, embedAudio, keyFromBytes } from '../lib/mark/index.js';
+import { DetectorCache, PROFILE_V2, decodePayload, detect, embedAudio, keyFromBytes } from '../lib/mark/index.js';
 import { markdownTable, measureProcess, provenance, writeResult } from './lib.js';
 import { RATE, loadVoices, voiceLoop } from './meeting.js';
 
@@ -50,6 +50,7 @@ async function main(): Promise<void> {
   }
   const clip30 = marked.subarray(RATE * 30, RATE * 60);
   rows.push(['blind payload decode, 30 s clip', (30 / best(() => decodePayload({ channels: [clip30], sampleRate: RATE }, { key, cache }))).toFixed(0), '-']);
+  rows.push(...v2Rows(long));
   const md = [
     '# Speed, one core (issue 3)',
     '',
@@ -64,6 +65,37 @@ async function main(): Promise<void> {
   ].join('\n');
   console.log(md);
   console.log(`wrote ${writeResult('speed.md', md)}`);
+}
+
+/**
+ * Mark v2 (issue 13): embedding, the fast path (key-layer proposals, 64 legs' own layers tested
+ * there) and the exhaustive search over the legs' spans (a clip whose key layer is absent: the
+ * profile with key amplitude 0, so the fast path proposes nothing and the search runs).
+ */
+function v2Rows(long: Float32Array): (string | number)[][] {
+  const rows: (string | number)[][] = [];
+  let marked: Float32Array = long;
+  const embedSec = best(() => {
+    marked = embedAudio({ channels: [long], sampleRate: RATE }, { key, token: 'speed', offsetSec: 100, profile: PROFILE_V2 }).channels[0]!;
+  });
+  rows.push(['v2: embed, 16 kHz mono, 120 s', (120 / embedSec).toFixed(0), '300 (must)']);
+  for (let i = 0; i < WARMUP; i++) detect({ channels: [marked.subarray(RATE * 10 * i, RATE * 10 * (i + 1))], sampleRate: RATE }, { key, candidates: cands, cache, profile: PROFILE_V2 });
+  for (const L of [10, 30, 60]) {
+    const clip = marked.subarray(RATE * 30, RATE * (30 + L));
+    rows.push([`v2: scan (detect), ${L} s clip, 64 candidates`, (L / best(() => detect({ channels: [clip], sampleRate: RATE }, { key, candidates: cands, cache, profile: PROFILE_V2 }))).toFixed(0), '20 (must)']);
+  }
+  const legOnly = { ...PROFILE_V2, layerAmplitudes: { key: 0, leg: PROFILE_V2.layerAmplitudes.leg } };
+  const stripped = embedAudio({ channels: [long.subarray(0, RATE * 40)], sampleRate: RATE }, { key, token: 'speed', offsetSec: 1000, profile: legOnly }).channels[0]!;
+  const clip = { channels: [stripped.subarray(RATE * 5, RATE * 35)], sampleRate: RATE };
+  const legs = cands.slice(-8);
+  const legSpans = Object.fromEntries(legs.map((t) => [t, { fromSec: 0, toSec: 3600 }]));
+  let found = '';
+  const sec = best(() => {
+    const r = detect(clip, { key, candidates: legs, cache, profile: PROFILE_V2, legSpans });
+    found = r.legs.map((l) => `${l.token} z ${l.score.toFixed(1)}`).join(', ') || 'none';
+  });
+  rows.push([`v2: exhaustive search, 30 s clip without key layer, 8 legs x 1 h spans (found: ${found}); seconds per leg-hour: ${(sec / 8).toFixed(2)}`, (30 / sec).toFixed(1), '-']);
+  return rows;
 }
 
 /**
