@@ -43,6 +43,17 @@ t('finds the right leg among 16 candidates and recovers its session offset (+-20
   for (const s of r.scores) if (s.token !== tokens[5]) assert.ok(s.pValue > 1e-3, `${s.token} p ${s.pValue}`);
 });
 
+for (const r of [8000, 44100, 48000]) {
+  t(`v1 embedded at ${r} Hz (the bridge's own rate; the detector analyses at 16 kHz): the right leg, its offset +-20 ms`, async () => {
+    const x = (await speech('allison-1', r)).subarray(10 * r, 22 * r);
+    const y = embedAudio({ channels: [x], sampleRate: r }, { key, token: tokens[9]!, offsetSec: 321.5 }).channels[0]!;
+    const res = detect({ channels: [y], sampleRate: r }, opts);
+    assert.equal(res.legs.map((l) => l.token), [tokens[9]]);
+    const seg = res.legs[0]!.segments[0]!;
+    assert.ok(Math.abs(seg.sessionOffsetSec - (321.5 + seg.startSec)) <= 0.02, `offset ${seg.sessionOffsetSec}`);
+  });
+}
+
 const other: Float32Array = (await speech('allison-3')).subarray(0, 56 * rate);
 
 t('a clip up to 64 s is scored as one window: 56 s pools more z than its best 32 s window (at most sqrt(56 / 32))', async () => {
