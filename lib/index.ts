@@ -30,13 +30,15 @@ export type { ProbeResult } from './audio/probe.js';
 export { checkToken, generateKey, keyFromBytes, parseKey, serializeKey } from './mark/keys.js';
 export type { MarkKey } from './mark/keys.js';
 
-// Embedding (a bridge: one streaming Embedder per leg downlink)
+// Embedding (a bridge: one streaming Embedder per leg downlink), and the mark profiles
 export { Embedder, embedAudio } from './mark/embed.js';
+export { PROFILE_V1, PROFILE_V2 } from './mark/profile.js';
+export type { MarkProfile } from './mark/profile.js';
 export type { EmbedOptions, EmbedderOptions } from './mark/embed.js';
 
 // Detection and the blind payload
 export { DetectorCache, detect } from './mark/detect/index.js';
-export type { CandidateScore, DetectOptions, DetectResult, DetectedLeg, MarkSegment } from './mark/detect/index.js';
+export type { CandidateScore, DetectOptions, DetectResult, DetectedLeg, ForgeryCheck, MarkSegment } from './mark/detect/index.js';
 export { payloadId } from './mark/payload-layer.js';
 export { decodePayload } from './mark/payload-decode.js';
 export type { PayloadOptions, PayloadResult } from './mark/payload-decode.js';
@@ -45,7 +47,7 @@ export type { PayloadOptions, PayloadResult } from './mark/payload-decode.js';
 export { scanFile } from './trace/scan.js';
 export type { ScanOptions } from './trace/scan.js';
 export { REPORT_SCHEMA } from './report/types.js';
-export type { EditKind, Report, ReportEdit, ReportInput, ReportLeg, ReportPayload, ReportSegment } from './report/types.js';
+export type { EditKind, Report, ReportEdit, ReportInput, ReportLeg, ReportMark, ReportPayload, ReportSegment } from './report/types.js';
 export { renderReportJson } from './report/json.js';
 export { renderReportText } from './report/text.js';
 export { renderReportHtml } from './report/html.js';

@@ -17,6 +17,8 @@ const EXPECTED = [
   'Embedder',
   'InputError',
   'LEG_KINDS',
+  'PROFILE_V1',
+  'PROFILE_V2',
   'REPORT_SCHEMA',
   'TOOL_NAME',
   'ToolError',
