@@ -243,7 +243,7 @@ export function detectSpanV2(samples: Float32Array, sampleRate: number, opts: De
 }
 
 /** The `count` blocks (mod R_A R_B) whose key-layer timecode correlation is largest at a sync alignment. */
-function topBlocks(res: ResidueScores, count: number, profile: MarkProfile): number[] {
+export function topBlocks(res: ResidueScores, count: number, profile: MarkProfile): number[] {
   const [RA, RB] = profile.blockPeriods;
   const N = RA * RB;
   const top: { b: number; v: number }[] = [];
@@ -265,7 +265,7 @@ function topBlocks(res: ResidueScores, count: number, profile: MarkProfile): num
 }
 
 /** A window's proposals: its best (refined) alignment and its other top sync entries, each alignment once. */
-function proposalsOf(best: Found | undefined, entries: readonly Found[]): Found[] {
+export function proposalsOf(best: Found | undefined, entries: readonly Found[]): Found[] {
   const out: Found[] = [];
   for (const x of best ? [best, ...entries] : entries) {
     if (out.some((y) => y.n0 === x.n0 && y.hyp.rate === x.hyp.rate && y.hyp.freqScale === x.hyp.freqScale && y.hyp.phaseSec === x.hyp.phaseSec)) continue;
