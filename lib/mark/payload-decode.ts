@@ -14,7 +14,7 @@ import { PAYLOAD_FRAME_PERIODS, PAYLOAD_SYMBOLS, PAYLOAD_SYMBOL_SLOTS, PAYLOAD_S
 import { acrossPieces, scanPieces } from './pieces.js';
 import { PROFILE_V1 } from './profile.js';
 import { DEFAULT_SPEED_RANGE, DEFAULT_TEMPO_RANGE, hypothesisGrid } from './search.js';
-import { correctedPValue } from './stats.js';
+import { boundedPValue, correctedPValue } from './stats.js';
 
 export interface PayloadOptions {
   key: MarkKey;
@@ -37,11 +37,31 @@ export interface PayloadResult {
   crcOk: boolean;
   /** Per symbol: (best - second best correlation) / sqrt(slot energy), a reliability margin. */
   symbolMargins: number[];
+  /**
+   * Whether the symbols read as a mixture of several legs' payloads: in at least MIXTURE_SYMBOLS
+   * symbols the runner-up value is itself significant at SYMBOL_ALPHA (see symbolsSignificant). A
+   * mixture gives no id, even when the strongest values happen to pass the check code.
+   */
+  mixture: boolean;
+  /**
+   * Whether every symbol's strongest value is significant: its correlation over sqrt(slot energy)
+   * is, for a value no leg in the clip carries, a self-normalized sum of fair signs, bounded by
+   * stats.ts signSumTail; Bonferroni over every value of every symbol at SYMBOL_ALPHA. An id is
+   * given only then (and with a valid check code): an average of two legs' copies at equal levels
+   * halves each leg's symbol evidence, and without this test it read as one leg's id whenever that
+   * leg won all five symbols (1 in 16 averages).
+   */
+  symbolsSignificant: boolean;
   /** Time scale of the best pilot hypothesis. */
   speed: number;
   /** Hypotheses searched (time scales x chip phases x P shifts). */
   hypotheses: number;
 }
+
+/** Symbols whose runner-up value must be significant for the read to count as a mixture of legs. */
+const MIXTURE_SYMBOLS = 2;
+/** Family-wise level of the symbol tests (every value of every symbol). */
+const SYMBOL_ALPHA = 1e-2;
 
 const PAYLOAD_DEFAULTS = Object.freeze({ pilotAlpha: 1e-4, longSec: 160, pieceSec: 128, overlapSec: 32 });
 
@@ -87,7 +107,7 @@ function decodeSpan(samples: Float32Array, sampleRate: number, opts: PayloadOpti
   // phases aligned with the STFT frames; tiles read from frame-grid features (features/grid.ts).
   const hyps = hypothesisGrid((1.5 * Tc) / Math.max(D, 1), speedRange, tempoRange, [1, 3, 5, 7].map((x) => (x * Tc) / 8));
   const hypotheses = hyps.length * P;
-  const none: PayloadResult = { payloadId: null, pilotZ: 0, pilotPValue: 1, crcOk: false, symbolMargins: [], speed: 1, hypotheses };
+  const none: PayloadResult = { payloadId: null, pilotZ: 0, pilotPValue: 1, crcOk: false, symbolMargins: [], mixture: false, symbolsSignificant: false, speed: 1, hypotheses };
   if (D < P * Tc) return none;
   const fold = new Float64Array(Q);
   let best = { z: -Infinity, shift: 0, hyp: hyps[0]!, fold: new Float64Array(Q) };
@@ -120,6 +140,9 @@ function decodeSpan(samples: Float32Array, sampleRate: number, opts: PayloadOpti
   if (!(pilotPValue <= (opts.pilotAlpha ?? PAYLOAD_DEFAULTS.pilotAlpha))) return result;
   const symbols = new Uint8Array(PAYLOAD_SYMBOLS);
   const margins: number[] = [];
+  let runnersUp = 0;
+  let tops = 0;
+  const significant = (c: number, energy: number): boolean => energy > 0 && boundedPValue(c / Math.sqrt(energy), PAYLOAD_SYMBOLS * PAYLOAD_SYMBOL_VALUES) <= SYMBOL_ALPHA;
   // Band weights by maximal-ratio combining, estimated on the pilot (known signs): a codec that
   // keeps one payload band better than another gets its symbols read mostly from that band.
   const w = new Float64Array(B);
@@ -160,8 +183,12 @@ function decodeSpan(samples: Float32Array, sampleRate: number, opts: PayloadOpti
     }
     symbols[i] = arg;
     margins.push(energy > 0 ? (top - second) / Math.sqrt(energy) : 0);
+    if (significant(second, energy)) runnersUp++;
+    if (significant(top, energy)) tops++;
   }
+  const mixture = runnersUp >= MIXTURE_SYMBOLS;
+  const symbolsSignificant = tops === PAYLOAD_SYMBOLS;
   // A tie (no information, e.g. every weight 0) must not decode to the all-zero id, whose CRC is 0.
   const crcOk = margins.every((m) => m > 0) && crc8(symbols.subarray(0, 4)) === symbols[4];
-  return { ...result, crcOk, symbolMargins: margins, payloadId: crcOk ? Buffer.from(symbols.subarray(0, 4)).toString('hex') : null };
+  return { ...result, crcOk, symbolMargins: margins, mixture, symbolsSignificant, payloadId: crcOk && !mixture && symbolsSignificant ? Buffer.from(symbols.subarray(0, 4)).toString('hex') : null };
 }

@@ -101,6 +101,8 @@ export interface ReportPayload {
   crcOk: boolean;
   /** Per symbol reliability margins (larger is surer). */
   symbolMargins: number[];
+  /** The symbols read as a mixture of several legs' payloads (then no id is given). */
+  mixture?: boolean;
   /** Registry legs whose payload id equals `id` (tokens). */
   registryMatches: string[];
   /** Why it was read: no registry, a large registry narrowed by it, or no candidate detected. */

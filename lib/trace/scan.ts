@@ -112,7 +112,7 @@ export async function scanFile(path: string, opts: ScanOptions): Promise<Report>
     const readPayload = (reason: ReportPayload['reason']): ReportPayload => {
       const r = decodePayload(audio, { key: opts.key, cache });
       const matches = r.payloadId === null ? [] : (reg?.legs ?? []).filter((l) => payloadId(opts.key, l.token) === r.payloadId).map((l) => l.token);
-      return { id: r.payloadId, pilotScore: r.pilotZ, pilotPValue: r.pilotPValue, crcOk: r.crcOk, symbolMargins: r.symbolMargins, registryMatches: matches, reason };
+      return { id: r.payloadId, pilotScore: r.pilotZ, pilotPValue: r.pilotPValue, crcOk: r.crcOk, symbolMargins: r.symbolMargins, ...(r.mixture ? { mixture: true } : {}), registryMatches: matches, reason };
     };
     if (candidates.length === 0) {
       if (opts.registry !== undefined) throw new InputError(opts.registry, 'the registry has no legs to test');
@@ -261,6 +261,7 @@ function emptyDetection(durationSec: number, alpha: number): DetectResult {
 /** One or two sentences on the blind payload, for the verdict. */
 function payloadVerdict(p: ReportPayload): string {
   if (p.id === null) {
+    if (p.mixture) return `A payload pilot is present (p = ${p.pilotPValue.toExponential(2)}) and its symbols read as a mixture of several legs' payloads: no payload id is given (the clip mixes or averages legs; informed detection tests each).`;
     return p.pilotPValue <= 1e-4
       ? `A payload pilot is present (p = ${p.pilotPValue.toExponential(2)}) but its symbols failed the check code: no payload id can be given.`
       : `No blind payload was found (pilot p = ${Math.min(1, p.pilotPValue).toPrecision(2)}; it needs about 30 s of wideband audio).`;

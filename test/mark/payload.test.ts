@@ -36,6 +36,26 @@ t('reads the payload id blindly from 30 s; nothing from unmarked speech or anoth
   assert.is(decodePayload({ channels: [y], sampleRate: rate }, { key: keyFromBytes(new Uint8Array(32).fill(9)) }).payloadId, null);
 });
 
+t("an average of two legs' copies reads as a mixture or as nothing: never one leg's id with a valid check code", async () => {
+  const x = (await speech('allison-1')).subarray(10 * rate, 130 * rate);
+  const a = embedAudio({ channels: [x], sampleRate: rate }, { key, token: 'leg-x', offsetSec: 500 }).channels[0]!;
+  const b = embedAudio({ channels: [x], sampleRate: rate }, { key, token: 'leg-y', offsetSec: 500 }).channels[0]!;
+  const single = decodePayload({ channels: [a], sampleRate: rate }, { key });
+  assert.is(single.payloadId, payloadId(key, 'leg-x'));
+  assert.is(single.mixture, false);
+  assert.is(single.symbolsSignificant, true);
+  const avg = Float32Array.from(a, (v, i) => 0.5 * (v + b[i]!));
+  // Long enough for both legs' symbols to be significant: read as a mixture.
+  const r = decodePayload({ channels: [avg], sampleRate: rate }, { key });
+  assert.ok(r.pilotPValue < 1e-8, `pilot p ${r.pilotPValue}`);
+  assert.is(r.mixture, true);
+  assert.is(r.payloadId, null);
+  // 40 s: each leg's symbols too weak to be significant, so no id either way.
+  const short = decodePayload({ channels: [avg.subarray(0, 40 * rate)], sampleRate: rate }, { key });
+  assert.is(short.payloadId, null);
+  assert.ok(short.mixture || !short.symbolsSignificant);
+});
+
 t('long clips are read in overlapping pieces: the marked piece is found and its p-value pays for the pieces', async () => {
   // 200 s: pieces [0, 128) and [72, 200); only the last 50 s are marked (inside the second piece).
   const a = await speech('allison-1');
