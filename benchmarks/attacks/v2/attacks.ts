@@ -281,3 +281,79 @@ export function contour(target: Float32Array, source: Float32Array, capDb = 40, 
   }
   return Float32Array.from(y);
 }
+
+/**
+ * Removal by the host binding (the leaker's side of host-hash.ts): the detector's host bit of a
+ * tile is the sign of a keyed combination of the past 128 ms cells' log-energy steps in two band
+ * groups; a random gain per cell and band group (ln-energy +-delta, random signs) adds keyless
+ * noise to every projection, so the bits the detector computes from the published audio drift
+ * from the embedder's and the leg layer's effective signs with them. Cells on the session grid
+ * (cell boundaries at attacker chips m with (m - cellPhase) mod 4 = 0, from the key estimate's
+ * timecode block boundary: session chip n0 + m, n0 = -shift mod 32). `gamma` spreads the change:
+ * delta_cg ~ (E_mean / E_cg)^gamma (0: equal relative gain; 0.5: equal change energy per cell,
+ * quiet cells get more), capped at 30x. Returns the change (y - x) at delta 0.1 for the caller
+ * to scale to its budget (the change is nearly linear in delta there).
+ */
+export function scramble(x: Float32Array, chip0Sec: number, cellPhase: number, r: () => number, gamma: number, groupBands = 16): Float32Array {
+  const K = V2.bands;
+  const G = Math.ceil(K / groupBands);
+  const L = x.length;
+  const fft = new RealFft(N);
+  const win = sqrtHann(N);
+  const bins = N / 2 + 1;
+  const grp = new Int8Array(bins);
+  for (let i = 0; i < bins; i++) {
+    const f = (i * RATE) / N;
+    let k = 0;
+    while (k < K - 1 && f >= V2.bandEdgesHz[k + 1]!) k++;
+    grp[i] = Math.min(G - 1, Math.floor(k / groupBands));
+  }
+  const HOPS = 256;
+  // Frames centred at chip0Sec + 8 ms + 16 ms j: frame j lies in attacker chip floor(j / 2).
+  const c0 = Math.round((chip0Sec + 0.008) * RATE);
+  const jLo = Math.ceil((-N / 2 - c0) / HOPS);
+  const jHi = Math.floor((L + N / 2 - c0) / HOPS);
+  const cellOf = (j: number): number => Math.floor((Math.floor(j / 2) - cellPhase) / 4);
+  const cLo = cellOf(jLo);
+  const nCells = cellOf(jHi) - cLo + 1;
+  const E = new Float64Array(nCells * G);
+  const re = new Float64Array(bins);
+  const im = new Float64Array(bins);
+  const fr = new Float64Array(N);
+  const frameSpec = (j: number): void => {
+    const start = c0 + j * HOPS - N / 2;
+    for (let i = 0; i < N; i++) {
+      const t = start + i;
+      fr[i] = t >= 0 && t < L ? x[t]! * win[i]! : 0;
+    }
+    fft.forward(fr, re, im);
+  };
+  for (let j = jLo; j <= jHi; j++) {
+    frameSpec(j);
+    const c = cellOf(j) - cLo;
+    for (let i = 0; i < bins; i++) E[c * G + grp[i]!]! += re[i]! ** 2 + im[i]! ** 2;
+  }
+  let mean = 0;
+  let cnt = 0;
+  for (const e of E) if (e > 0) (mean += e), cnt++;
+  mean /= Math.max(1, cnt);
+  const delta = Float64Array.from(E, (e) => (r() < 0.5 ? -1 : 1) * 0.1 * (e > 0 ? Math.min(30, (mean / e) ** gamma) : 0));
+  const y = new Float64Array(L);
+  const out = new Float64Array(N);
+  for (let j = jLo; j <= jHi; j++) {
+    frameSpec(j);
+    const c = cellOf(j) - cLo;
+    for (let i = 0; i < bins; i++) {
+      const a = Math.exp(delta[c * G + grp[i]!]! / 2) - 1;
+      re[i]! *= a;
+      im[i]! *= a;
+    }
+    fft.inverse(re, im, out);
+    const start = c0 + j * HOPS - N / 2;
+    for (let i = 0; i < N; i++) {
+      const t = start + i;
+      if (t >= 0 && t < L) y[t]! += out[i]! * win[i]!;
+    }
+  }
+  return Float32Array.from(y);
+}
