@@ -32,6 +32,8 @@ import type { Hypothesis } from '../search.js';
 
 /** Fine chip phases per chip (4 ms apart): the family's phase grid. */
 export const EXHAUSTIVE_PHASES = 8;
+/** Frequency bins per block of the coarse products' accumulation. */
+const MAC_BLOCK = 2048;
 /** Coarse places per leg and window scored with every band. */
 const COARSE_KEEP = 8;
 
@@ -197,14 +199,23 @@ export function exhaustiveSearch(
           if (!(q > 0)) continue;
           zr.fill(0);
           zi.fill(0);
-          for (let bi = 0; bi < coarseBands.length; bi++) {
-            const y = Y[pi]![c]![bi]!;
-            const a = sRe[bi]!;
-            const b = sIm[bi]!;
-            // conj(Y) S
-            for (let j = 0; j <= L / 2; j++) {
-              zr[j]! += y.re[j]! * a[j]! + y.im[j]! * b[j]!;
-              zi[j]! += y.re[j]! * b[j]! - y.im[j]! * a[j]!;
+          // sum over bands of conj(Y) S, in blocks of bins so the accumulators stay in cache.
+          const yb = Y[pi]![c]!;
+          for (let j0 = 0; j0 <= L / 2; j0 += MAC_BLOCK) {
+            const j1 = Math.min(L / 2 + 1, j0 + MAC_BLOCK);
+            for (let bi = 0; bi < coarseBands.length; bi++) {
+              const yr = yb[bi]!.re;
+              const yi = yb[bi]!.im;
+              const a = sRe[bi]!;
+              const b = sIm[bi]!;
+              for (let j = j0; j < j1; j++) {
+                const p = yr[j]!;
+                const q = yi[j]!;
+                const u = a[j]!;
+                const v = b[j]!;
+                zr[j]! += p * u + q * v;
+                zi[j]! += p * v - q * u;
+              }
             }
           }
           fft.inverse(zr, zi, corr);
