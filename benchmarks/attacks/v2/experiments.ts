@@ -36,7 +36,7 @@ import type { ClipOutcome, MarkSystem, MaterialSpec, ScanResult } from '../harne
 import { copy as copyDenoised } from '../v1/attacks.js';
 import { FeatureStore, chipStartSec, estimatePayload, estimateSync, estimateTimecode, refinePhase } from '../v1/estimate.js';
 import { scorePayload, scoreSync, scoreTimecode } from '../v1/score.js';
-import { addAligned, contour, forge, imposeLog, logRatio, minimum, strip } from './attacks.js';
+import { addAligned, chip0Of, contour, forge, imposeLog, logRatio, minimum, scramble, strip } from './attacks.js';
 import type { TileValue } from './attacks.js';
 import { calibrateLeg, chipFeatures, keyValue, legValue, payloadValue, singleShot } from './estimate.js';
 import type { ChipFeatures, KeyEstimate, LegCalibration } from './estimate.js';
@@ -101,6 +101,12 @@ function atSnr(x: Float32Array, d: Float32Array, target: number): { y: Float32Ar
 }
 
 const diff = (y: Float32Array, x: Float32Array): Float32Array => Float32Array.from(y, (v, i) => v - x[i]!);
+
+function energy(x: Float32Array): number {
+  let s = 0;
+  for (const v of x) s += v * v;
+  return s;
+}
 
 function keyZ(s: ScanResult): number {
   return s.keyLayer?.score ?? 0;
@@ -407,6 +413,8 @@ interface StripSetting {
   /** Weight of the single-shot leg estimate next to the key estimate (0: key layer only). */
   leg: number;
   level: { alpha: number } | { snrDb: number };
+  /** Host-bit scramble: 1 = the scramble alone at `level`; a number > 1 = after the division, scramble until the whole change is this many dB below the clip. */
+  scramble?: number;
 }
 
 export async function expStrip(ctx: Ctx): Promise<string> {
@@ -422,11 +430,12 @@ export async function expStrip(ctx: Ctx): Promise<string> {
   const kvS = keyValue(est, 'soft');
   const settings: StripSetting[] = [
     { name: "key layer divided out, alpha 1 (the key layer's own level)", leg: 0, level: { alpha: 1 } },
-    { name: 'key layer divided out, scaled to 25 dB', leg: 0, level: { snrDb: 25 } },
     { name: "key + leg divided out, alpha 1 (the mark's own level)", leg: 1, level: { alpha: 1 } },
     { name: 'key + leg divided out, scaled to 25 dB', leg: 1, level: { snrDb: 25 } },
     { name: 'key + 2 x leg, scaled to 25 dB', leg: 2, level: { snrDb: 25 } },
     { name: 'key + 4 x leg, scaled to 25 dB', leg: 4, level: { snrDb: 25 } },
+    { name: 'host-bit scramble (random gain per 128 ms cell and band group, gamma 0.5), 25 dB', leg: 0, level: { snrDb: 25 }, scramble: 1 },
+    { name: 'key + leg divided out (alpha 1), then host-bit scramble to 25 dB in all', leg: 1, level: { alpha: 1 }, scramble: 25 },
   ];
   const r = rng(90210);
   const starts = Array.from({ length: nClips }, () => Math.round(r() * (T - 31) * 10) / 10);
@@ -443,9 +452,26 @@ export async function expStrip(ctx: Ctx): Promise<string> {
     // The leaker's single shot of their own clip (the audio it will publish).
     const f = chipFeatures(clip, start, est);
     const legV = legValue(f, singleShot(f, kvH, cal, 'soft'));
+    const cellPhase = (((est.timecode!.shift % 4) + 4) % 4);
     for (const [j, st] of settings.entries()) {
       const value = st.leg === 0 ? (m: number, k: number): number => SQ * kvS(m, k) : mix(kvS, SQ, legV, SQ * st.leg);
-      const y = strip(clip, start, est, value, st.level);
+      let y: { y: Float32Array; snrDb: number };
+      if (st.scramble === 1) y = atSnr(clip, scramble(clip, chip0Of(est, start), cellPhase, rng(8000 + i), 0.5), (st.level as { snrDb: number }).snrDb);
+      else {
+        y = strip(clip, start, est, value, st.level);
+        if (st.scramble !== undefined) {
+          // The rest of the budget: the scramble's energy = the budget's minus the division's.
+          const d0 = diff(y.y, clip);
+          const eClip = energy(clip);
+          const rest = eClip * 10 ** (-st.scramble / 10) - energy(d0);
+          if (rest > 0) {
+            const ds = scramble(y.y, chip0Of(est, start), cellPhase, rng(8000 + i), 0.5);
+            const c = Math.sqrt(rest / Math.max(1e-30, energy(ds)));
+            const out = Float32Array.from(y.y, (v, t) => v + c * ds[t]!);
+            y = { y: out, snrDb: snrDb(clip, out) };
+          }
+        }
+      }
       const sc = ctx.mark.scan(await codec(y.y, 'aac:64', 4000 + i), cands);
       res[j]!.os.push(outcome(sc, SCENARIO.legA));
       res[j]!.snr.push(y.snrDb);
@@ -472,7 +498,7 @@ export async function expStrip(ctx: Ctx): Promise<string> {
   return [
     '## 3. Removal by the leaker: estimate from their own leg, divide it out, publish',
     '',
-    `The leaker holds ${fmtLen(T)} of their own downlink (leg A, AAC 64k). Key estimate: section 1's estimators on all of it (soft sync signs, hard timecode signs). Leg estimate: the single shot (soft) of the very clip being published. ${nClips} clips of 30 s at random places in the ${fmtLen(T)}; each divided by |1 + g v|^alpha per tile (benchmarks/attacks/v2/attacks.ts strip: g = the embedder's gain magnitude recomputed from the received audio -- masking boost, 24 dB running budget, strength 0.014 -- and v = the estimated gain factor, s_key / sqrt 2 for the key layer, (s_key + w v_leg) / sqrt 2 with the leg weight w), at alpha 1 (undoes the mark exactly where the estimate is right) or alpha set so the change is exactly 25 dB below the received clip (the removal budget: no larger than the mark's own distortion). Published AAC 64k, scanned (64 tokens, PROFILE_V2, legSpans). The must: leg A still named in >= 99% of clips after every attack within the budget.`,
+    `The leaker holds ${fmtLen(T)} of their own downlink (leg A, AAC 64k). Key estimate: section 1's estimators on all of it (soft sync signs, hard timecode signs). Leg estimate: the single shot (soft) of the very clip being published. ${nClips} clips of 30 s at random places in the ${fmtLen(T)}; each divided by |1 + g v|^alpha per tile (benchmarks/attacks/v2/attacks.ts strip: g = the embedder's gain magnitude recomputed from the received audio -- masking boost, 24 dB running budget, strength 0.014 -- and v = the estimated gain factor, s_key / sqrt 2 for the key layer, (s_key + w v_leg) / sqrt 2 with the leg weight w), at alpha 1 (undoes the mark exactly where the estimate is right) or alpha set so the change is exactly 25 dB below the received clip (the removal budget: no larger than the mark's own distortion). Host-bit scramble (attacks.ts scramble: the leaker's attack on the host binding): a random gain per 128 ms session cell (cell grid from the key estimate's block boundary) and band group (bands 0-15, 16-31), ln-energy +-delta with delta ~ (mean cell energy / cell energy)^0.5 (equal change energy per cell, quiet cells get more), so the keyed host bits the detector computes from the published audio drift from the embedder's. Published AAC 64k, scanned (64 tokens, PROFILE_V2, legSpans). The must: leg A still named in >= 99% of clips after every attack within the budget.`,
     '',
     table(['removal', 'SNR of change, min / median (dB)', 'leg A named', 'fraction', 'leg A z min / 1% / median', 'key z median', 'flagged', 'other legs named'], rows),
   ].join('\n');
