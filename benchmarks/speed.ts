@@ -3,7 +3,7 @@
  * warm-up and reported as the best run (least disturbed by other load); and a long recording
  * (LONG_MIN minutes, default 38, with 60 s cut out of the middle) scanned and read blindly in a
  * child process each, with wall time and peak RSS. Writes benchmarks/results/speed.md.
- * Environment: REPS (default 5), WARMUP (scans before timing, default 6), LONG_MIN (0: skip).
+ * Environment: REPS (default 5), WARMUP (scans before timing, default 6), LONG_MIN (0: skip), OUT (results file, default speed.md).
  * The scans share one DetectorCache, as a service scanning many clips with one key does.
  */
 import { fileURLToPath } from 'node:url';
@@ -64,7 +64,7 @@ async function main(): Promise<void> {
     ...(LONG_MIN > 0 ? await longRecording() : []),
   ].join('\n');
   console.log(md);
-  console.log(`wrote ${writeResult('speed.md', md)}`);
+  console.log(`wrote ${writeResult(process.env['OUT'] ?? 'speed.md', md)}`);
 }
 
 /**
