@@ -38,6 +38,8 @@ export interface ScanResult {
   keyLayer?: { score: number; pValue: number };
   /** Marks whose detector flags copied or forged marks (v2): the detector's verdict. */
   forgery?: { suspected: boolean; reason: string };
+  /** Marks whose detector has a slower fallback search (v2's exhaustive search over the legs' spans): its compute seconds when it ran. */
+  fallbackSec?: number;
 }
 
 export interface PayloadRead {

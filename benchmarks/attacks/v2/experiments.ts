@@ -50,8 +50,10 @@ export interface Ctx {
   quick: boolean;
   /** Material lengths (s): estimate's key-layer lengths; forge / strip / collude: the first is the material (default 2 h). */
   lengths?: number[];
-  /** Clips per setting (strip, collude: default 300; forge: target clips, default all 15). */
+  /** Clips per setting (strip, collude: default 300; forge: target clips, default all 15, round robin over the 7 voices). */
   clips?: number;
+  /** forge: SNR levels (dB) of the forged change. Default 25, 20. */
+  levels?: number[];
 }
 
 export function defaultCtx(log: (s: string) => void, quick = false): Ctx {
@@ -106,6 +108,20 @@ function energy(x: Float32Array): number {
   let s = 0;
   for (const v of x) s += v * v;
   return s;
+}
+
+/** The v2 detector's exhaustive fallback (run when the key layer's proposals name no leg): how often it ran, its compute. */
+class Fallback {
+  scans = 0;
+  secs: number[] = [];
+  add(sc: ScanResult): ScanResult {
+    this.scans++;
+    if (sc.fallbackSec !== undefined) this.secs.push(sc.fallbackSec);
+    return sc;
+  }
+  text(): string {
+    return this.secs.length ? `The exhaustive fallback search ran in ${this.secs.length} of ${this.scans} scans (compute median ${fmtNum(median(this.secs))} s, max ${fmtNum(Math.max(...this.secs))} s per scan, on a machine shared with other jobs).` : `The exhaustive fallback search ran in none of the ${this.scans} scans.`;
+  }
 }
 
 function keyZ(s: ScanResult): number {
@@ -228,12 +244,17 @@ interface TargetClip {
 
 /** 30 s clips of the voices leg A never carried (models/speech), non-overlapping, every voice. */
 async function targetClips(ctx: Ctx): Promise<TargetClip[]> {
-  const out: TargetClip[] = [];
+  const per: TargetClip[][] = [];
   const n = 30 * RATE;
-  for (const [name, x] of await targetVoices()) for (let i = 0; (i + 1) * n <= x.length; i++) out.push({ name: `${name}#${i}`, x: x.slice(i * n, (i + 1) * n) });
-  const limit = ctx.clips ?? (ctx.quick ? 3 : out.length);
-  // Spread the limit over the voices.
-  return out.length <= limit ? out : Array.from({ length: limit }, (_, i) => out[Math.floor((i * out.length) / limit)]!);
+  for (const [name, x] of await targetVoices()) {
+    const cs: TargetClip[] = [];
+    for (let i = 0; (i + 1) * n <= x.length; i++) cs.push({ name: `${name}#${i}`, x: x.slice(i * n, (i + 1) * n) });
+    per.push(cs);
+  }
+  // Round robin over the voices (the first clip of every voice, then the second, ...), up to the limit.
+  const out: TargetClip[] = [];
+  for (let r = 0; out.length < per.reduce((a, c) => a + c.length, 0); r++) for (const cs of per) if (r < cs.length) out.push(cs[r]!);
+  return out.slice(0, ctx.clips ?? (ctx.quick ? 3 : out.length));
 }
 
 interface ForgeTally {
@@ -258,7 +279,7 @@ export async function expForge(ctx: Ctx): Promise<string> {
   const specB = legSpec(ctx, 'aac:64', T, 'leg-B');
   const clips = await targetClips(ctx);
   const chains = ['aac:64', 'opus:24', 'amrnb:12.2,aac:96'];
-  const levels = ctx.quick ? [20] : [25, 15];
+  const levels = ctx.levels ?? (ctx.quick ? [20] : [25, 20]);
   ctx.log(`forge: key estimate from ${fmtLen(T)} of leg A (AAC 64k)`);
   const store = await storeOf(specA);
   const est = await keyEstimateFrom(store, specA, T);
@@ -280,6 +301,7 @@ export async function expForge(ctx: Ctx): Promise<string> {
     { id: 'same', name: "same content: leg B's recording of the claimed session time + leg A's key + leg estimate" },
   ];
   const tallies = new Map<string, ForgeTally>();
+  const fb = new Fallback();
   const ctlRows: (string | number)[][] = [];
   const ctl = new Map(chains.map((c) => [c, newTally(true)]));
   const span = T - 40;
@@ -325,7 +347,7 @@ export async function expForge(ctx: Ctx): Promise<string> {
         const payRead = 'pay' in cl && cl.pay === true;
         for (const chain of chains) {
           const rx = await codec(y, chain, 2000 + i);
-          const sc = ctx.mark.scan(rx, cands);
+          const sc = fb.add(ctx.mark.scan(rx, cands));
           const tk = `${cl.id}|${L}|${chain}`;
           const t = tallies.get(tk) ?? { ...newTally(payRead), namedB: 0 };
           tallies.set(tk, t);
@@ -339,12 +361,12 @@ export async function expForge(ctx: Ctx): Promise<string> {
     // Controls: the target clip through each chain, no forgery.
     for (const chain of chains) {
       const rx = await codec(c.x, chain, 1000 + i);
-      const sc = ctx.mark.scan(rx, cands);
+      const sc = fb.add(ctx.mark.scan(rx, cands));
       const t = ctl.get(chain)!;
       tally(t, sc, Infinity);
       if (ctx.mark.payload!(rx).id === payA) t.pay++;
     }
-    ctx.log(`  forge clip ${i + 1}/${clips.length} (${c.name}) done`);
+    ctx.log(`  forge clip ${i + 1}/${clips.length} (${c.name}) done; fallback ran ${fb.secs.length}/${fb.scans}, median ${fmtNum(median(fb.secs))} s`);
   }
   for (const [chain, t] of ctl) ctlRows.push([chainName(chain), `${t.named}/${t.clips}`, `${fmtNum(Math.max(...t.zA))}`, `${fmtNum(median(t.keyZ))} / ${fmtNum(Math.max(...t.keyZ))}`, t.others, `${t.pay}/${t.clips}`]);
   const rows: (string | number)[][] = [];
@@ -376,7 +398,7 @@ export async function expForge(ctx: Ctx): Promise<string> {
     '',
     `**${totalNamed} of ${total} forged clips of the keyless classes named leg A** (largest leg-A statistic over all of them: z ${fmtNum(zMaxAll)}). Stated limits, counted apart (their forgeries carry leg A's own loudness envelope or speech): the host-binding attack named leg A in ${limitNamed('contour')} clips, same-content framing in ${limitNamed('same')}.`,
     '',
-    `The forger holds ${fmtLen(T)} of leg A's downlink (AAC 64k) and, for the copy by ratio and same-content framing, leg B's downlink of the same session (same speech, its own mark). Key estimate: section 1's fold and rank-one estimators on all ${fmtLen(T)} (soft sync signs, hard timecode signs), payload bands folded modulo 8.192 s. Leg estimate: the single shot (soft, scaled to unit RMS) from the 30 s of leg A's recording whose session time the forged clip claims (a different stretch per target clip). The forger's modulator is benchmarks/attacks/modulator.ts (earmark's masking model and a constant-ratio budget), the target's chip j playing the attacker's chip m0 + j (frames centred in the chips, as the embedder); key + leg values are (s_key + v_leg) / sqrt 2, the mark's own composition. The copy by ratio imposes log(E_A / E_B) per 16 ms frame and band (clipped at +-1) as a gain exp(v / 2), the key estimate added with half the change's energy. SNR = the whole change against the target (against leg B's recording for same-content framing). Targets: ${clips.length} clips of 30 s (${new Set(clips.map((c) => c.name.split('#')[0])).size} voices from models/speech, never in leg A's material). Chain, then \`detect\` with the 64 registered tokens, PROFILE_V2, legSpans covering the material (system.ts). "key z" = the key layer's statistic (names no leg). "flagged" = result.forgery.suspected (where the detector reports it).`,
+    `The forger holds ${fmtLen(T)} of leg A's downlink (AAC 64k) and, for the copy by ratio and same-content framing, leg B's downlink of the same session (same speech, its own mark). Key estimate: section 1's fold and rank-one estimators on all ${fmtLen(T)} (soft sync signs, hard timecode signs), payload bands folded modulo 8.192 s. Leg estimate: the single shot (soft, scaled to unit RMS) from the 30 s of leg A's recording whose session time the forged clip claims (a different stretch per target clip). The forger's modulator is benchmarks/attacks/modulator.ts (earmark's masking model and a constant-ratio budget), the target's chip j playing the attacker's chip m0 + j (frames centred in the chips, as the embedder); key + leg values are (s_key + v_leg) / sqrt 2, the mark's own composition. The copy by ratio imposes log(E_A / E_B) per 16 ms frame and band (clipped at +-1) as a gain exp(v / 2), the key estimate added with half the change's energy. SNR = the whole change against the target (against leg B's recording for same-content framing). Targets: ${clips.length} clips of 30 s (${new Set(clips.map((c) => c.name.split('#')[0])).size} voices from models/speech, never in leg A's material). Chain, then \`detect\` with the 64 registered tokens, PROFILE_V2, legSpans covering the material (system.ts). "key z" = the key layer's statistic (names no leg). "flagged" = result.forgery.suspected. ${fb.text()}`,
     '',
     'Controls (the target clips, no forgery):',
     '',
@@ -442,11 +464,12 @@ export async function expStrip(ctx: Ctx): Promise<string> {
   const base: ClipOutcome[] = [];
   const baseKey: number[] = [];
   const res = settings.map(() => ({ os: [] as ClipOutcome[], snr: [] as number[], key: [] as number[], flagged: 0 }));
+  const fb = new Fallback();
   const t0 = Date.now();
   for (const [i, s0] of starts.entries()) {
     const start = Math.round(s0 * RATE);
     const clip = await materialSlice(spec, start, 30 * RATE);
-    const sc0 = ctx.mark.scan(await codec(clip, 'aac:64', 4000 + i), cands);
+    const sc0 = fb.add(ctx.mark.scan(await codec(clip, 'aac:64', 4000 + i), cands));
     base.push(outcome(sc0, SCENARIO.legA));
     baseKey.push(keyZ(sc0));
     // The leaker's single shot of their own clip (the audio it will publish).
@@ -472,7 +495,7 @@ export async function expStrip(ctx: Ctx): Promise<string> {
           }
         }
       }
-      const sc = ctx.mark.scan(await codec(y.y, 'aac:64', 4000 + i), cands);
+      const sc = fb.add(ctx.mark.scan(await codec(y.y, 'aac:64', 4000 + i), cands));
       res[j]!.os.push(outcome(sc, SCENARIO.legA));
       res[j]!.snr.push(y.snrDb);
       res[j]!.key.push(keyZ(sc));
@@ -480,7 +503,7 @@ export async function expStrip(ctx: Ctx): Promise<string> {
     }
     if (i % 10 === 9 || i === nClips - 1) {
       const el = (Date.now() - t0) / 1000;
-      ctx.log(`  strip ${i + 1}/${nClips} clips (${fmtNum(el / 60)} min): base ${base.filter((o) => o.named).length}; ${res.map((x) => x.os.filter((o) => o.named).length).join(' / ')} named`);
+      ctx.log(`  strip ${i + 1}/${nClips} clips (${fmtNum(el / 60)} min): base ${base.filter((o) => o.named).length}; ${res.map((x) => x.os.filter((o) => o.named).length).join(' / ')} named; fallback ran ${fb.secs.length}/${fb.scans}, median ${fmtNum(median(fb.secs))} s`);
     }
   }
   const rows: (string | number)[][] = [];
@@ -498,7 +521,7 @@ export async function expStrip(ctx: Ctx): Promise<string> {
   return [
     '## 3. Removal by the leaker: estimate from their own leg, divide it out, publish',
     '',
-    `The leaker holds ${fmtLen(T)} of their own downlink (leg A, AAC 64k). Key estimate: section 1's estimators on all of it (soft sync signs, hard timecode signs). Leg estimate: the single shot (soft) of the very clip being published. ${nClips} clips of 30 s at random places in the ${fmtLen(T)}; each divided by |1 + g v|^alpha per tile (benchmarks/attacks/v2/attacks.ts strip: g = the embedder's gain magnitude recomputed from the received audio -- masking boost, 24 dB running budget, strength 0.014 -- and v = the estimated gain factor, s_key / sqrt 2 for the key layer, (s_key + w v_leg) / sqrt 2 with the leg weight w), at alpha 1 (undoes the mark exactly where the estimate is right) or alpha set so the change is exactly 25 dB below the received clip (the removal budget: no larger than the mark's own distortion). Host-bit scramble (attacks.ts scramble: the leaker's attack on the host binding): a random gain per 128 ms session cell (cell grid from the key estimate's block boundary) and band group (bands 0-15, 16-31), ln-energy +-delta with delta ~ (mean cell energy / cell energy)^0.5 (equal change energy per cell, quiet cells get more), so the keyed host bits the detector computes from the published audio drift from the embedder's. Published AAC 64k, scanned (64 tokens, PROFILE_V2, legSpans). The must: leg A still named in >= 99% of clips after every attack within the budget.`,
+    `The leaker holds ${fmtLen(T)} of their own downlink (leg A, AAC 64k). Key estimate: section 1's estimators on all of it (soft sync signs, hard timecode signs). Leg estimate: the single shot (soft) of the very clip being published. ${nClips} clips of 30 s at random places in the ${fmtLen(T)}; each divided by |1 + g v|^alpha per tile (benchmarks/attacks/v2/attacks.ts strip: g = the embedder's gain magnitude recomputed from the received audio -- masking boost, 24 dB running budget, strength 0.014 -- and v = the estimated gain factor, s_key / sqrt 2 for the key layer, (s_key + w v_leg) / sqrt 2 with the leg weight w), at alpha 1 (undoes the mark exactly where the estimate is right) or alpha set so the change is exactly 25 dB below the received clip (the removal budget: no larger than the mark's own distortion). Host-bit scramble (attacks.ts scramble: the leaker's attack on the host binding): a random gain per 128 ms session cell (cell grid from the key estimate's block boundary) and band group (bands 0-15, 16-31), ln-energy +-delta with delta ~ (mean cell energy / cell energy)^0.5 (equal change energy per cell, quiet cells get more), so the keyed host bits the detector computes from the published audio drift from the embedder's. Published AAC 64k, scanned (64 tokens, PROFILE_V2, legSpans). The must: leg A still named in >= 99% of clips after every attack within the budget. ${fb.text()}`,
     '',
     table(['removal', 'SNR of change, min / median (dB)', 'leg A named', 'fraction', 'leg A z min / 1% / median', 'key z median', 'flagged', 'other legs named'], rows),
   ].join('\n');
@@ -528,6 +551,7 @@ export async function expCollude(ctx: Ctx): Promise<string> {
     { name: 'switch A/B every 1-4 s', legs: 2, make: (c, _s, i) => switching(c, rng(555 + i)) },
     { name: 'switch A/B/C every 1-4 s', legs: 3, make: (c, _s, i) => switching(c, rng(777 + i)) },
   ];
+  const fb = new Fallback();
   const acc = modes.map(() => ({ all: 0, none: 0, others: 0, named: new Map<string, number>(), z: new Map<string, number[]>(), key: [] as number[], payValid: 0, payLeg: new Map<string, number>(), snr: [] as number[] }));
   const t0 = Date.now();
   for (const [i, s0] of starts.entries()) {
@@ -537,7 +561,7 @@ export async function expCollude(ctx: Ctx): Promise<string> {
       const legs = tokens.slice(0, m.legs);
       const y = m.make(copies.slice(0, m.legs), start, i);
       const rx = await codec(y, 'aac:64', 6000 + i);
-      const sc = ctx.mark.scan(rx, cands);
+      const sc = fb.add(ctx.mark.scan(rx, cands));
       const a = acc[j]!;
       a.snr.push(snrDb(copies[0]!, y));
       if (legs.every((t) => sc.named.includes(t))) a.all++;
@@ -575,7 +599,7 @@ export async function expCollude(ctx: Ctx): Promise<string> {
   return [
     '## 4. Collusion: copies of 2-3 legs combined',
     '',
-    `Each leg's downlink carries the same speech from the same session time, marked with its own token (v2), through its own AAC 64k encode. ${nClips} aligned 30 s clips at random places in the first ${fmtLen(T)} are combined, re-encoded AAC 64k and scanned (64 tokens, PROFILE_V2, legSpans); decodePayload reads the blind payload. Minimum attack (benchmarks/attacks/v2/attacks.ts minimum): per chip and band the copy with the lowest band energy in the direction of the key layer's estimated sign (from ${fmtLen(T)} of leg A, keyless) -- v2's tile gain is sqrt 2 s_key where a leg's effective sign agrees with the key layer and 0 where it does not, so a copy that is low there carries no mark in that tile. Switching: the legs in turn, each segment 1-4 s long (uniform, per clip). The must: every colluder named in >= 99% of clips (averages of 2 and 3). SNR = the combined clip against leg A's copy.`,
+    `Each leg's downlink carries the same speech from the same session time, marked with its own token (v2), through its own AAC 64k encode. ${nClips} aligned 30 s clips at random places in the first ${fmtLen(T)} are combined, re-encoded AAC 64k and scanned (64 tokens, PROFILE_V2, legSpans); decodePayload reads the blind payload. Minimum attack (benchmarks/attacks/v2/attacks.ts minimum): per chip and band the copy with the lowest band energy in the direction of the key layer's estimated sign (from ${fmtLen(T)} of leg A, keyless) -- v2's tile gain is sqrt 2 s_key where a leg's effective sign agrees with the key layer and 0 where it does not, so a copy that is low there carries no mark in that tile. Switching: the legs in turn, each segment 1-4 s long (uniform, per clip). The must: every colluder named in >= 99% of clips (averages of 2 and 3). SNR = the combined clip against leg A's copy. ${fb.text()}`,
     '',
     table(['combination', 'every colluder named', 'fraction', 'each leg named (z min, median)', 'no leg named', 'non-colluders named', 'key z median', 'SNR vs leg A copy (dB)', 'payload: valid check code (whose id)'], rows),
   ].join('\n');

@@ -13,7 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 import { DetectorCache, Embedder, PROFILE_V2, decodePayload, detect, payloadId } from '../earmark.js';
-import type { DetectOptions, DetectResult, MarkKey } from '../earmark.js';
+import type { DetectOptions, MarkKey } from '../earmark.js';
 import { RATE, SCENARIO, concat, rng } from '../harness.js';
 import type { MarkSystem } from '../harness.js';
 
@@ -47,9 +47,8 @@ export function markV2(key: MarkKey, opts: { spans?: (candidates: readonly strin
       return concat([e.process(x), e.flush()]);
     },
     scan(clip, candidates) {
-      // legSpans / forgery: fields of the library's v2 detector (typed by cast until they land in DetectOptions / DetectResult).
-      const o = { key, candidates, profile: PROFILE_V2, cache, legSpans: spansOf(candidates) } as DetectOptions;
-      const r = detect({ samples: clip, sampleRate: RATE }, o) as DetectResult & { forgery?: { suspected: boolean; reason: string } };
+      const o: DetectOptions = { key, candidates, profile: PROFILE_V2, cache, legSpans: spansOf(candidates) };
+      const r = detect({ samples: clip, sampleRate: RATE }, o);
       const offsets = new Map<string, number>();
       for (const l of r.legs) {
         const sg = [...l.segments].sort((a, b) => a.pValue - b.pValue)[0];
@@ -61,6 +60,7 @@ export function markV2(key: MarkKey, opts: { spans?: (candidates: readonly strin
         offsets,
         ...(r.keyLayer ? { keyLayer: { score: r.keyLayer.score, pValue: r.keyLayer.pValue } } : {}),
         ...(r.forgery ? { forgery: { suspected: r.forgery.suspected, reason: r.forgery.reason } } : {}),
+        ...(r.exhaustive ? { fallbackSec: r.exhaustive.seconds } : {}),
       };
     },
     payload(clip) {
