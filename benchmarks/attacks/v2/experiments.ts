@@ -435,8 +435,8 @@ interface StripSetting {
   /** Weight of the single-shot leg estimate next to the key estimate (0: key layer only). */
   leg: number;
   level: { alpha: number } | { snrDb: number };
-  /** Host-bit scramble: 1 = the scramble alone at `level`; a number > 1 = after the division, scramble until the whole change is this many dB below the clip. */
-  scramble?: number;
+  /** After the division, fill the rest of the 25 dB budget with the leg estimate's division or the host-bit scramble; 'scramble-only': the scramble alone at `level`. */
+  fill?: 'leg' | 'scramble' | 'scramble-only';
 }
 
 export async function expStrip(ctx: Ctx): Promise<string> {
@@ -452,12 +452,13 @@ export async function expStrip(ctx: Ctx): Promise<string> {
   const kvS = keyValue(est, 'soft');
   const settings: StripSetting[] = [
     { name: "key layer divided out, alpha 1 (the key layer's own level)", leg: 0, level: { alpha: 1 } },
-    { name: "key + leg divided out, alpha 1 (the mark's own level)", leg: 1, level: { alpha: 1 } },
     { name: 'key + leg divided out, scaled to 25 dB', leg: 1, level: { snrDb: 25 } },
-    { name: 'key + 2 x leg, scaled to 25 dB', leg: 2, level: { snrDb: 25 } },
     { name: 'key + 4 x leg, scaled to 25 dB', leg: 4, level: { snrDb: 25 } },
-    { name: 'host-bit scramble (random gain per 128 ms cell and band group, gamma 0.5), 25 dB', leg: 0, level: { snrDb: 25 }, scramble: 1 },
-    { name: 'key + leg divided out (alpha 1), then host-bit scramble to 25 dB in all', leg: 1, level: { alpha: 1 }, scramble: 25 },
+    { name: 'key + 8 x leg, scaled to 25 dB', leg: 8, level: { snrDb: 25 } },
+    { name: 'key divided out (alpha 1), then the leg estimate divided out with the rest of the 25 dB', leg: 0, level: { alpha: 1 }, fill: 'leg' },
+    { name: 'leg estimate alone divided out (key layer kept), scaled to 25 dB', leg: Infinity, level: { snrDb: 25 } },
+    { name: 'host-bit scramble (random gain per 128 ms cell and band group, gamma 0.5), 25 dB', leg: 0, level: { snrDb: 25 }, fill: 'scramble-only' },
+    { name: 'key divided out (alpha 1), then host-bit scramble with the rest of the 25 dB', leg: 0, level: { alpha: 1 }, fill: 'scramble' },
   ];
   const r = rng(90210);
   const starts = Array.from({ length: nClips }, () => Math.round(r() * (T - 31) * 10) / 10);
@@ -477,19 +478,23 @@ export async function expStrip(ctx: Ctx): Promise<string> {
     const legV = legValue(f, singleShot(f, kvH, cal, 'soft'));
     const cellPhase = (((est.timecode!.shift % 4) + 4) % 4);
     for (const [j, st] of settings.entries()) {
-      const value = st.leg === 0 ? (m: number, k: number): number => SQ * kvS(m, k) : mix(kvS, SQ, legV, SQ * st.leg);
+      const value = st.leg === 0 ? (m: number, k: number): number => SQ * kvS(m, k) : st.leg === Infinity ? (m: number, k: number): number => SQ * legV(m, k) : mix(kvS, SQ, legV, SQ * st.leg);
       let y: { y: Float32Array; snrDb: number };
-      if (st.scramble === 1) y = atSnr(clip, scramble(clip, chip0Of(est, start), cellPhase, rng(8000 + i), 0.5), (st.level as { snrDb: number }).snrDb);
+      if (st.fill === 'scramble-only') y = atSnr(clip, scramble(clip, chip0Of(est, start), cellPhase, rng(8000 + i), 0.5), (st.level as { snrDb: number }).snrDb);
       else {
         y = strip(clip, start, est, value, st.level);
-        if (st.scramble !== undefined) {
-          // The rest of the budget: the scramble's energy = the budget's minus the division's.
+        if (st.fill) {
+          // The rest of the budget: the filler's energy = the 25 dB budget's minus the division's (the filler's change scaled linearly).
+          // The whole change d0 + c ds at exactly 25 dB: |d0|^2 + 2 c <d0, ds> + c^2 |ds|^2 = budget (the filler's change scaled linearly).
           const d0 = diff(y.y, clip);
-          const eClip = energy(clip);
-          const rest = eClip * 10 ** (-st.scramble / 10) - energy(d0);
-          if (rest > 0) {
-            const ds = scramble(y.y, chip0Of(est, start), cellPhase, rng(8000 + i), 0.5);
-            const c = Math.sqrt(rest / Math.max(1e-30, energy(ds)));
+          const budget = energy(clip) * 10 ** (-25 / 10);
+          const e0 = energy(d0);
+          if (e0 < budget) {
+            const ds = st.fill === 'leg' ? diff(strip(y.y, start, est, (m, k) => SQ * legV(m, k), { alpha: 1 }).y, y.y) : scramble(y.y, chip0Of(est, start), cellPhase, rng(8000 + i), 0.5);
+            let cross = 0;
+            for (let t = 0; t < ds.length; t++) cross += d0[t]! * ds[t]!;
+            const ee = Math.max(1e-30, energy(ds));
+            const c = (-cross + Math.sqrt(cross * cross + ee * (budget - e0))) / ee;
             const out = Float32Array.from(y.y, (v, t) => v + c * ds[t]!);
             y = { y: out, snrDb: snrDb(clip, out) };
           }
