@@ -87,3 +87,10 @@ export function measureProcess(cmd: string, args: string[]): Promise<ProcessMeas
     });
   });
 }
+
+/** Root-mean-square of samples (0 for none). */
+export function rms(x: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += x[i]! * x[i]!;
+  return Math.sqrt(s / Math.max(1, x.length));
+}

@@ -13,7 +13,7 @@
  */
 import { applyChain } from '../lib/channel/index.js';
 import { DetectorCache, PROFILE_V1, PROFILE_V2, detect, embedAudio, keyFromBytes } from '../lib/mark/index.js';
-import { markdownTable, provenance, writeResult } from './lib.js';
+import { markdownTable, provenance, rms, writeResult } from './lib.js';
 import { RATE, loadVoices } from './meeting.js';
 
 const LEN = Number(process.env['LEN'] ?? 30);
@@ -21,12 +21,6 @@ const GAINS_DB = [-Infinity, -12, -6, 0, 6];
 const key = keyFromBytes(new Uint8Array(32).fill(11));
 const cands = Array.from({ length: 16 }, (_, i) => `mix-leg-${i}`);
 const cache = new DetectorCache();
-
-function rms(x: Float32Array): number {
-  let s = 0;
-  for (const v of x) s += v * v;
-  return Math.sqrt(s / Math.max(1, x.length));
-}
 
 const voices = await loadVoices();
 const names = [...voices.keys()];

@@ -44,10 +44,10 @@ import { pathToFileURL } from 'node:url';
 import { applyChain, randomStream } from '../lib/channel/index.js';
 import type { RandomStream } from '../lib/channel/index.js';
 import { DetectorCache, detect } from '../lib/mark/detect/index.js';
-import type { Found } from '../lib/mark/detect/found.js';
 import { LEG_STATISTICS, keyWeights, legStatistic, preparePlace } from '../lib/mark/detect/leg-statistic.js';
 import type { PreparedPlace } from '../lib/mark/detect/leg-statistic.js';
 import { searchSpan } from '../lib/mark/detect/search-span.js';
+import { BLOCKS_PER_PROPOSAL, BLOCKS_PER_SUBPROPOSAL, proposalsOf, topBlocks } from '../lib/mark/detect/span-v2.js';
 import type { SpanSearch } from '../lib/mark/detect/search-span.js';
 import type { ResidueScores } from '../lib/mark/detect/timecode-search.js';
 import { DETECT_DEFAULTS } from '../lib/mark/detect/types.js';
@@ -63,7 +63,7 @@ import type { MarkProfile } from '../lib/mark/profile.js';
 import { chipRange } from '../lib/mark/search.js';
 import type { Hypothesis } from '../lib/mark/search.js';
 import { VALIDATED_TAIL, normalTail, signSumTail } from '../lib/mark/stats.js';
-import { markdownTable, provenance, root, workDir, writeResult } from './lib.js';
+import { markdownTable, provenance, rms, root, workDir, writeResult } from './lib.js';
 import { RATE, loadVoices, voiceLoop } from './meeting.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -241,12 +241,6 @@ function normal(r: RandomStream): number {
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * r.uniform());
 }
 
-function rms(x: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < x.length; i++) s += x[i]! * x[i]!;
-  return Math.sqrt(s / Math.max(1, x.length));
-}
-
 function tile(loop: Float32Array, seconds: number): Float32Array {
   const out = new Float32Array(Math.round(seconds * RATE));
   for (let i = 0; i < out.length; i += loop.length) out.set(loop.subarray(0, Math.min(loop.length, out.length - i)), i);
@@ -420,41 +414,6 @@ async function makeHost(spec: HostSpec, index: number): Promise<Host> {
 // ---------------------------------------------------------------------------------------------
 // Places: the detector's (span-v2.ts step 2), enumerated the same way
 
-/** Blocks per proposal at level 0 and below (span-v2.ts BLOCKS_PER_PROPOSAL, BLOCKS_PER_SUBPROPOSAL). */
-const BLOCKS_PER_PROPOSAL = 16;
-const BLOCKS_PER_SUBPROPOSAL = 4;
-
-/** Copied from span-v2.ts (private there): the `count` blocks whose key-layer timecode correlation is largest. */
-function topBlocks(res: ResidueScores, count: number, profile: MarkProfile): number[] {
-  const [RA, RB] = profile.blockPeriods;
-  const N = RA * RB;
-  const top: { b: number; v: number }[] = [];
-  for (let b = 0, xa = 0, xb = 0; b < N; b++) {
-    const v = res.a[xa]! + res.b[xb]!;
-    if (top.length < count || v > top[top.length - 1]!.v) {
-      let i = top.length < count ? top.length : top.length - 1;
-      if (top.length < count) top.push({ b, v });
-      while (i > 0 && top[i - 1]!.v < v) {
-        top[i] = top[i - 1]!;
-        i--;
-      }
-      top[i] = { b, v };
-    }
-    if (++xa === RA) xa = 0;
-    if (++xb === RB) xb = 0;
-  }
-  return top.map((t) => t.b);
-}
-
-/** Copied from span-v2.ts (private there): a window's proposals, each alignment once. */
-function proposalsOf(best: Found | undefined, entries: readonly Found[]): Found[] {
-  const out: Found[] = [];
-  for (const x of best ? [best, ...entries] : entries) {
-    if (out.some((y) => y.n0 === x.n0 && y.hyp.rate === x.hyp.rate && y.hyp.freqScale === x.hyp.freqScale && y.hyp.phaseSec === x.hyp.phaseSec)) continue;
-    out.push(x);
-  }
-  return out;
-}
 
 /** One alignment of a window (prepared once), with the session chips n0 tested there. */
 interface PlaceGroup {
@@ -980,7 +939,7 @@ function report(results: HostTrials[], fw: FwScan[], meta: RunMeta): string {
   L.push('## Method');
   L.push('');
   L.push('- Hosts (16 kHz mono, generated each run, never stored): a 1.024 s white-noise burst under a decaying envelope repeated exactly; two-bar drum and tonal loops (kick, snare, hi-hat, sawtooth bass, chord pad) repeated sample-exactly at 117, 120 and 123 BPM; ringback 425 Hz 1 s on / 4 s off and the US 440 + 480 Hz 2 s on / 4 s off; DTMF digit sequences (70-200 ms tones, 60-300 ms gaps); TPDF dither at -90 dBFS RMS and digital silence quantized to 16 bits with TPDF dither (values -1, 0, +1 LSB); the fixture voices (fixtures/speech, benchmarks/meeting.ts voiceLoop) gained +30 dB and hard-clipped; the same speech unclipped; a 2-hour loop of it. "+v2": marked with mark v2 (Embedder, PROFILE_V2) for one real leg (never a candidate or decoy here) before any clipping; "+aac64": then through AAC 64k (lib/channel applyChain).');
-  L.push(`- Places: the key-layer search of detect/search-span.ts with the key layer as its one candidate, then every window's proposals, the key layer's top blocks per proposal (16 at level 0, 4 below) and every key-layer cycle within the reach -- span-v2.ts step 2, with its two private helpers (topBlocks, proposalsOf) copied; where the key layer proposed fewer than ${MIN_PLACES} places (unmarked hosts), level-0 windows at rate 1, the coarse chip phases and random session chips fill up to ${MIN_PLACES}. The 2-hour clip: ${LONG_PIECES} of its pieces (256 s, as detect() cuts it, searched at alpha / pieces), spread over its length.`);
+  L.push(`- Places: the key-layer search of detect/search-span.ts with the key layer as its one candidate, then every window's proposals, the key layer's top blocks per proposal (16 at level 0, 4 below) and every key-layer cycle within the reach -- span-v2.ts step 2, with its own helpers (topBlocks, proposalsOf, imported); where the key layer proposed fewer than ${MIN_PLACES} places (unmarked hosts), level-0 windows at rate 1, the coarse chip phases and random session chips fill up to ${MIN_PLACES}. The 2-hour clip: ${LONG_PIECES} of its pieces (256 s, as detect() cuts it, searched at alpha / pieces), spread over its length.`);
   L.push(`- Trials: at each place, ceil(${TRIALS_PER_HOST.toLocaleString('en-US')} / places) fresh decoy tokens (DecoyRef indices from 1,000,000 up, one per trial; the detector's own decoys use 0-127) scored with preparePlace / keyWeights / legStatistic from lib/mark/detect/leg-statistic.ts. Plain and weighted are read through legStatistic itself: all block weights 1 make the weighted sum equal the plain one (the call returns the signed plain Z), and q = 0 zeroes the plain one (the call returns max(0, weighted)); both tails at z >= 1 are exact. Trials are independent given the host (distinct tokens: independent PRF streams); the interval is the two-sided 95% Clopper-Pearson interval of the pooled count (trials at different places are not identically distributed; the pooled count's variance is then at most the binomial one, so the interval stays conservative).`);
   L.push('- Validated floor: the smallest bound level b(z*) such that at every z <= z* (step 0.01 from z = 1) the interval\'s upper end is at most b(z). Below it nothing is validated empirically.');
   L.push('- Family-wise: detect(clip, { key, candidates, profile: PROFILE_V2 }) with 64 candidate tokens never embedded, on clips of 10, 30 and 64 s cut at random from each host' + (FW_LONG ? ', and the 2-hour clip scanned whole (in pieces, as detect() does)' : '') + '; every candidate\'s reported p-value counts.');

@@ -58,6 +58,26 @@ export interface ModulateOptions {
 const N = 512;
 const HOP = 256;
 
+/**
+ * The band of each bin of an N-point (512) frame at RATE, -1 outside the bands; bins at or above
+ * `maxFreqFraction` x RATE (default: no limit) are left out.
+ */
+export function binBands(bandEdgesHz: ArrayLike<number>, maxFreqFraction = Infinity): Int16Array {
+  const K = bandEdgesHz.length - 1;
+  const bins = N / 2 + 1;
+  const band = new Int16Array(bins).fill(-1);
+  for (let i = 0; i < bins; i++) {
+    const f = (i * RATE) / N;
+    if (f >= maxFreqFraction * RATE) continue;
+    for (let k = 0; k < K; k++)
+      if (f >= bandEdgesHz[k]! && f < bandEdgesHz[k + 1]!) {
+        band[i] = k;
+        break;
+      }
+  }
+  return band;
+}
+
 export interface Modulated {
   y: Float32Array;
   snrDb: number;
@@ -70,19 +90,9 @@ export function modulate(x: Float32Array, o: ModulateOptions): Modulated {
   const bins = N / 2 + 1;
   const fft = new RealFft(N);
   const win = sqrtHann(N);
-  const binBand = new Int16Array(bins).fill(-1);
+  const binBand = binBands(o.bandEdgesHz, 0.48);
   const bandBins = new Float64Array(K);
-  for (let i = 0; i < bins; i++) {
-    const f = (i * RATE) / N;
-    if (f >= 0.48 * RATE) continue;
-    for (let k = 0; k < K; k++) {
-      if (f >= o.bandEdgesHz[k]! && f < o.bandEdgesHz[k + 1]!) {
-        binBand[i] = k;
-        bandBins[k]! += 1;
-        break;
-      }
-    }
-  }
+  for (let i = 0; i < bins; i++) if (binBand[i]! >= 0) bandBins[binBand[i]!]! += 1;
   // Frames: centres at frameCentre0Sec + j * hop covering the clip.
   const c0 = Math.round(o.frameCentre0Sec * RATE);
   const jLo = Math.ceil((-N / 2 - c0) / HOP);

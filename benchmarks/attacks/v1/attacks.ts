@@ -8,7 +8,7 @@
  *            the band layout).
  *  - strip:  remove an estimated pattern from a clip of one's own leg (estimate-and-subtract).
  */
-import { CONSTANT_BUDGET, EMBEDDER_BUDGET, EMBEDDER_MASKING, modulate } from '../modulator.js';
+import { CONSTANT_BUDGET, EMBEDDER_BUDGET, EMBEDDER_MASKING, binBands, modulate } from '../modulator.js';
 import type { Budget, Level, MaskingModel, Modulated } from '../modulator.js';
 import { RealFft, sqrtHann } from '../earmark.js';
 import { RATE } from '../harness.js';
@@ -118,11 +118,7 @@ export function logBandEnergies(x: Float32Array, centre0Sec: number, frames: num
   const fft = new RealFft(N);
   const win = sqrtHann(N);
   const bins = N / 2 + 1;
-  const band = new Int16Array(bins).fill(-1);
-  for (let i = 0; i < bins; i++) {
-    const f = (i * RATE) / N;
-    for (let k = 0; k < K; k++) if (f >= V1.bandEdgesHz[k]! && f < V1.bandEdgesHz[k + 1]!) band[i] = k;
-  }
+  const band = binBands(V1.bandEdgesHz);
   const out = new Float64Array(frames * K);
   const fr = new Float64Array(N);
   const re = new Float64Array(bins);

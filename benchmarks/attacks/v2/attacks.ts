@@ -16,7 +16,7 @@
  *  - contour:  the host-binding attack: the source's loudness contour per band group imposed on the
  *              target, so the detector's keyed host bits of the target follow the source's.
  */
-import { CONSTANT_BUDGET, EMBEDDER_BUDGET, EMBEDDER_MASKING, FLAT, modulate } from '../modulator.js';
+import { CONSTANT_BUDGET, EMBEDDER_BUDGET, EMBEDDER_MASKING, FLAT, binBands, modulate } from '../modulator.js';
 import type { Budget, Level, MaskingModel, Modulated } from '../modulator.js';
 import { RealFft, sqrtHann } from '../earmark.js';
 import { RATE } from '../harness.js';
@@ -96,12 +96,7 @@ export function minimum(copies: readonly Float32Array[], clipStart: number, est:
   const fft = new RealFft(N);
   const win = sqrtHann(N);
   const bins = N / 2 + 1;
-  const band = new Int16Array(bins).fill(-1);
-  for (let i = 0; i < bins; i++) {
-    const f = (i * RATE) / N;
-    if (f >= 0.48 * RATE) continue;
-    for (let k = 0; k < K; k++) if (f >= V2.bandEdgesHz[k]! && f < V2.bandEdgesHz[k + 1]!) band[i] = k;
-  }
+  const band = binBands(V2.bandEdgesHz, 0.48);
   const c0 = chip0Of(est, clipStart);
   const Tc = V2.chipSec;
   // Chips whose frames touch the clip: window start c0 + m Tc, frames centred at + 8 and + 24 ms.
@@ -207,6 +202,21 @@ export function imposeLog(target: Float32Array, v: Float64Array, clip = 1): Floa
   return Float32Array.from(m.y, (y, i) => y - target[i]!);
 }
 
+/** The host hash's band group of each STFT bin (N-point frames): bins below the first band take group 0, above the last band the last group. */
+function binGroups(groupBands: number): Int8Array {
+  const K = V2.bands;
+  const G = Math.ceil(K / groupBands);
+  const bins = N / 2 + 1;
+  const grp = new Int8Array(bins);
+  for (let i = 0; i < bins; i++) {
+    const f = (i * RATE) / N;
+    let k = 0;
+    while (k < K - 1 && f >= V2.bandEdgesHz[k + 1]!) k++;
+    grp[i] = Math.min(G - 1, Math.floor(k / groupBands));
+  }
+  return grp;
+}
+
 /**
  * The host-binding attack (host-hash.ts states it as a limit): impose the source recording's
  * loudness contour per band group (bands 0-15 and 16-31, the host hash's groups) on the target,
@@ -222,13 +232,7 @@ export function contour(target: Float32Array, source: Float32Array, capDb = 40, 
   const fft = new RealFft(N);
   const win = sqrtHann(N);
   const bins = N / 2 + 1;
-  const grp = new Int8Array(bins);
-  for (let i = 0; i < bins; i++) {
-    const f = (i * RATE) / N;
-    let k = 0;
-    while (k < K - 1 && f >= V2.bandEdgesHz[k + 1]!) k++;
-    grp[i] = Math.min(G - 1, Math.floor(k / groupBands));
-  }
+  const grp = binGroups(groupBands);
   const HOPS = 256;
   const c0 = Math.round(0.008 * RATE);
   const jLo = Math.ceil((-N / 2 - c0) / HOPS);
@@ -301,13 +305,7 @@ export function scramble(x: Float32Array, chip0Sec: number, cellPhase: number, r
   const fft = new RealFft(N);
   const win = sqrtHann(N);
   const bins = N / 2 + 1;
-  const grp = new Int8Array(bins);
-  for (let i = 0; i < bins; i++) {
-    const f = (i * RATE) / N;
-    let k = 0;
-    while (k < K - 1 && f >= V2.bandEdgesHz[k + 1]!) k++;
-    grp[i] = Math.min(G - 1, Math.floor(k / groupBands));
-  }
+  const grp = binGroups(groupBands);
   const HOPS = 256;
   // Frames centred at chip0Sec + 8 ms + 16 ms j: frame j lies in attacker chip floor(j / 2).
   const c0 = Math.round((chip0Sec + 0.008) * RATE);

@@ -32,7 +32,7 @@ import {
   table,
   targetVoices,
 } from '../harness.js';
-import type { ClipOutcome, MarkSystem, MaterialSpec, ScanResult } from '../harness.js';
+import type { ClipOutcome, MaterialSpec, ScanResult } from '../harness.js';
 import { copy as copyDenoised } from '../v1/attacks.js';
 import { FeatureStore, chipStartSec, estimatePayload, estimateSync, estimateTimecode, refinePhase } from '../v1/estimate.js';
 import { scorePayload, scoreSync, scoreTimecode } from '../v1/score.js';
@@ -43,15 +43,10 @@ import type { ChipFeatures, KeyEstimate, LegCalibration } from './estimate.js';
 import { V2 } from './model.js';
 import { keyTruth, scoreShot, sessionChipOf, truthOf } from './score.js';
 import { MATERIAL_MAX_SEC, markV2 } from './system.js';
+import type { Ctx as CtxV1 } from '../v1/experiments.js';
 
-export interface Ctx {
-  mark: MarkSystem;
-  log: (s: string) => void;
-  quick: boolean;
-  /** Material lengths (s): estimate's key-layer lengths; forge / strip / collude: the first is the material (default 2 h). */
-  lengths?: number[];
-  /** Clips per setting (strip, collude: default 300; forge: target clips, default all 15, round robin over the 7 voices). */
-  clips?: number;
+/** The v1 suite's context (../v1/experiments.ts); here the first material length is the material of forge / strip / collude (default 2 h), clips default 300 (strip, collude) or 15 forge targets. */
+export interface Ctx extends CtxV1 {
   /** forge: SNR levels (dB) of the forged change. Default 25, 20. */
   levels?: number[];
 }
@@ -83,6 +78,12 @@ async function keyEstimateFrom(store: FeatureStore, spec: MaterialSpec, seconds:
 }
 
 /** The single shot's calibration (mu, sigma^2 per band and boost bin) on the first <= 10 min of the recording, keyless. */
+/** What the adversary derives from T s of a leg's material: the key-layer estimate (hard and soft values) and the leg layer's single-shot calibration. */
+async function adversaryOf(spec: MaterialSpec, T: number): Promise<{ est: KeyEstimate; cal: LegCalibration; kvH: TileValue; kvS: TileValue }> {
+  const est = await keyEstimateFrom(await storeOf(spec), spec, T);
+  return { est, cal: await calibrationOf(spec, est), kvH: keyValue(est, 'hard'), kvS: keyValue(est, 'soft') };
+}
+
 async function calibrationOf(spec: MaterialSpec, est: KeyEstimate): Promise<LegCalibration> {
   const n = Math.round(Math.min(600, spec.seconds) * RATE);
   const f = chipFeatures(await materialSlice(spec, 0, n), 0, est);
@@ -281,11 +282,7 @@ export async function expForge(ctx: Ctx): Promise<string> {
   const chains = ['aac:64', 'opus:24', 'amrnb:12.2,aac:96'];
   const levels = ctx.levels ?? (ctx.quick ? [20] : [25, 20]);
   ctx.log(`forge: key estimate from ${fmtLen(T)} of leg A (AAC 64k)`);
-  const store = await storeOf(specA);
-  const est = await keyEstimateFrom(store, specA, T);
-  const cal = await calibrationOf(specA, est);
-  const kvH = keyValue(est, 'hard');
-  const kvS = keyValue(est, 'soft');
+  const { est, cal, kvH, kvS } = await adversaryOf(specA, T);
   const pay = payloadValue(est);
   const payA = ctx.mark.payloadIdOf!(SCENARIO.legA);
   const classes = [
@@ -445,11 +442,7 @@ export async function expStrip(ctx: Ctx): Promise<string> {
   const nClips = ctx.clips ?? (ctx.quick ? 6 : 300);
   const spec = legSpec(ctx, 'aac:64', T);
   ctx.log(`strip: key estimate from ${fmtLen(T)} of leg A (AAC 64k)`);
-  const store = await storeOf(spec);
-  const est = await keyEstimateFrom(store, spec, T);
-  const cal = await calibrationOf(spec, est);
-  const kvH = keyValue(est, 'hard');
-  const kvS = keyValue(est, 'soft');
+  const { est, cal, kvH, kvS } = await adversaryOf(spec, T);
   const settings: StripSetting[] = [
     { name: "key layer divided out, alpha 1 (the key layer's own level)", leg: 0, level: { alpha: 1 } },
     { name: 'key + leg divided out, scaled to 25 dB', leg: 1, level: { snrDb: 25 } },

@@ -47,9 +47,9 @@ const LEG_DECOYS = 16;
  * sync alignment was right (Opus 24k 5 s taps: 8 of 48 clips missed with one block, the leg's
  * statistic at the true alignment 6.8-8.1); the count grows by this factor, the threshold by ~0.4 z.
  */
-const BLOCKS_PER_PROPOSAL = 16;
+export const BLOCKS_PER_PROPOSAL = 16;
 /** Blocks per proposal in the shorter windows (levels > 0): they only localize what a longer window already found, and a block wrong there is right in the window around it. */
-const BLOCKS_PER_SUBPROPOSAL = 4;
+export const BLOCKS_PER_SUBPROPOSAL = 4;
 
 export interface KeyLayerResult {
   /** Best statistic of the key layer (z units) and its p-value (normal approximation on the decoys' scale, corrected for its search). */
