@@ -13,7 +13,7 @@ export function renderReportText(input: Report): string {
   lines.push('');
   if (r.legs.length === 0) lines.push('Legs: none detected');
   for (const leg of r.legs) {
-    lines.push(`Leg ${leg.token}  p ${leg.pValueStatement ?? `=${leg.pValue}`}  score=${leg.score}${leg.speed !== undefined && leg.speed !== 1 ? `  speed=${leg.speed}` : ''}${leg.profile ? `  mark ${leg.profile}` : ''}`);
+    lines.push(`Leg ${leg.token}  p ${leg.pValueStatement ?? `=${leg.pValue}`}  score=${leg.score}${leg.speed !== undefined && leg.speed !== 1 ? `  speed=${leg.speed}` : ''}${leg.profile ? `  mark ${leg.profile}` : ''}${leg.search && leg.search !== 'fast-path' ? `  found by the ${leg.search} search` : ''}`);
     if (leg.participant || leg.meeting) lines.push(`  ${leg.participant ?? '?'} — ${leg.leg ?? '?'} leg, meeting ${leg.meeting ?? '?'}${leg.device ? `, device ${leg.device}` : ''}${leg.joined ? `, joined ${leg.joined}` : ''}`);
     for (const s of leg.segments) lines.push(`  clip ${s.start.toFixed(3)}–${s.end.toFixed(3)} s  session ${s.sessionOffset.toFixed(3)} s${s.score !== undefined ? `  z=${s.score}` : ''}${s.sessionOffsetConfidence !== undefined ? `  timecode confidence ${s.sessionOffsetConfidence.toFixed(3)}` : ''}`);
   }

@@ -47,6 +47,8 @@ export interface ReportLeg {
   profile?: 'v1' | 'v2';
   /** The p-value as the evidence supports stating it (bound named; below the validated range as "< ..."). */
   pValueStatement?: string;
+  /** v2: which search named the leg ('fast-path', 'named-place': at the place where another leg was named, 'exhaustive': the registry span's search). */
+  search?: 'fast-path' | 'named-place' | 'exhaustive';
 }
 
 /** One mark profile searched, with each layer's evidence (issue 13: every layer's score reported separately). */
@@ -71,6 +73,11 @@ export interface ReportMark {
    * least one span (legSpans: how many legs had a leave time).
    */
   exhaustiveSearch?: { ran: boolean; legSpans: number; hypotheses?: number };
+  /**
+   * v2: the named-place stage, which runs when the fast path named a leg: every other candidate
+   * tested at the places where a leg was named (names each colluder of averaged or switched copies).
+   */
+  namedPlaceStage?: { ran: boolean; places?: number; hypotheses?: number; legsNamed?: number };
 }
 
 export interface ReportEdit {

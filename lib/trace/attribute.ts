@@ -73,6 +73,7 @@ export function attribute(input: AttributionInput): Attribution {
       speed: d.speed,
       profile: d.profile,
       pValueStatement: d.profile === 'v2' && d.pValueMultiplier !== undefined ? pValueStatement(d.pValue, d.score, 'sign-sum-bound', d.pValueMultiplier) : pValueStatement(d.pValue, d.score, 'normal-approximation'),
+      ...(d.search ? { search: d.search } : {}),
       segments: d.segments.map((s) => ({ start: s.startSec, end: s.endSec, sessionOffset: s.sessionOffsetSec, score: s.z, sessionOffsetConfidence: s.timecodeConfidence })),
       ...(proof !== undefined ? { inclusionProof: proof } : {}),
     };
@@ -113,6 +114,12 @@ export function attribute(input: AttributionInput): Attribution {
         `The clip carries the mark of ${describeLeg(leg)}: ${segs}. ` +
           `Corrected p-value ${leg.pValueStatement} (score ${s2(leg.score)}): the chance that audio without this leg's mark scores this high, over all ${n} candidates, offsets and speeds searched, is at most that.`,
       );
+      if (leg.search === 'named-place')
+        parts.push(
+          `This leg was named at the place (clip window, alignment and session time) where another leg's own layer was found, tested there with every candidate: what copies of several legs averaged or switched together, or legs mixed in one recording, look like.`,
+        );
+      if (leg.search === 'exhaustive')
+        parts.push(`This leg was named by the search over its registry span (the key-level layer gave no usable alignment: stripped, or too weak).`);
       if (leg.profile === 'v1')
         parts.push(
           `This leg was found by mark v1, whose pattern an adversary can estimate from a recording of the leg and forge onto other audio without the key (see the README's Security section): a v1 attribution is a lead to corroborate, not proof on its own.`,

@@ -159,6 +159,9 @@ export async function scanFile(path: string, opts: ScanOptions): Promise<Report>
       legsNamed: r.legs.map((l) => l.token),
       ...(r.forgery ? { forgery: r.forgery } : {}),
       ...(r.profile === 'v2' ? { exhaustiveSearch: r.exhaustive ? { ran: true, legSpans: spanCount, hypotheses: r.exhaustive.hypotheses } : { ran: false, legSpans: spanCount } } : {}),
+      ...(r.profile === 'v2'
+        ? { namedPlaceStage: r.namedPlaces ? { ran: true, places: r.namedPlaces.places, hypotheses: r.namedPlaces.hypotheses, legsNamed: r.namedPlaces.legs } : { ran: false } }
+        : {}),
     }));
     if (!payload && detection.legs.length === 0) payload = readPayload('no leg detected');
     const proofs = reg ? await reg.proofs(detection.legs.map((l) => l.token)) : undefined;

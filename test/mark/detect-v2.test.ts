@@ -47,9 +47,19 @@ t('p-values are exactly the sign-sum bound x the hypothesis count, and the count
   const y = await markedAt(16000, tokens[1]!, 55, 10);
   const r8 = detect({ channels: [y], sampleRate: 16000 }, opts);
   const r4 = detect({ channels: [y], sampleRate: 16000 }, { ...opts, candidates: tokens.slice(0, 4) });
-  // Known answer: every candidate's p-value from its score (a dropped factor changes it).
-  for (const s of r8.scores) assert.is(s.pValue, Math.min(1, r8.hypotheses * signSumTail(s.score)));
-  for (const s of r8.scores) assert.is(s.pValue, boundedPValue(s.score, r8.hypotheses));
+  // Known answer: every candidate's p-value from its score (a dropped factor changes it): the
+  // bound x the count x 2 (alpha shared with the second search), the count the fast path's or, for
+  // a candidate scored better at the named leg's place, the named-place stage's.
+  assert.equal(r8.legs.map((l) => l.token), [tokens[1]]);
+  assert.is(r8.legs[0]!.pValue, Math.min(1, 2 * r8.hypotheses * signSumTail(r8.legs[0]!.score)));
+  assert.is(r8.legs[0]!.pValueMultiplier, 2 * r8.hypotheses);
+  assert.is(r8.legs[0]!.search, 'fast-path');
+  assert.is(r8.namedPlaces?.hypotheses, 8 * r8.namedPlaces!.places * LEG_STATISTICS);
+  for (const s of r8.scores) {
+    const fast = Math.min(1, 2 * boundedPValue(s.score, r8.hypotheses));
+    const named = Math.min(1, 2 * boundedPValue(s.score, r8.namedPlaces!.hypotheses));
+    assert.ok(s.pValue === fast || s.pValue === named, `${s.token}: p ${s.pValue} is neither ${fast} nor ${named}`);
+  }
   // The count: the places do not depend on the candidates (the key layer proposes them).
   assert.is(r8.hypotheses % (8 * LEG_STATISTICS), 0);
   assert.is(r8.hypotheses, 2 * r4.hypotheses);
@@ -60,6 +70,30 @@ t('p-values are exactly the sign-sum bound x the hypothesis count, and the count
   const b = r4.scores.find((s) => s.token === tokens[1])!;
   assert.is(a.score, b.score);
   if (b.pValue < 0.5) assert.ok(Math.abs(a.pValue / b.pValue - 2) < 1e-9, `${a.pValue} vs ${b.pValue}`);
+});
+
+t('colluders: an average of three legs names all three, the weakest at the place where another was named, with that stage\'s count', async () => {
+  const rate = 16000;
+  // 7 s of speech, three legs' copies averaged (no codec): each leg's own layer at a third of its
+  // strength. The weakest is below the fast path's threshold (z ~6.2 against ~6.2 for 512
+  // hypotheses) and above the named-place stage's (~5.6 for 16): a detector change may move it
+  // either way, and then the case needs re-choosing (at offsets 77 and 1500.5 the same clip names one leg).
+  const x = (await speech('allison-3', rate)).subarray(1 * rate, 8 * rate);
+  const colluders = [tokens[2]!, tokens[5]!, tokens[6]!];
+  const copies = colluders.map((token) => embedAudio({ channels: [x], sampleRate: rate }, { key, token, offsetSec: 301.25, profile: PROFILE_V2 }).channels[0]!);
+  const y = Float32Array.from(x, (_, j) => (copies[0]![j]! + copies[1]![j]! + copies[2]![j]!) / 3);
+  const r = detect({ channels: [y], sampleRate: rate }, opts);
+  assert.equal([...r.legs.map((l) => l.token)].sort(), [...colluders].sort());
+  const late = r.legs.filter((l) => l.search === 'named-place');
+  assert.ok(late.length >= 1, `searches ${r.legs.map((l) => l.search).join(', ')}`);
+  const np = r.namedPlaces!;
+  assert.is(np.legs, late.length);
+  assert.is(np.hypotheses, 8 * np.places * LEG_STATISTICS);
+  for (const l of late) {
+    assert.is(l.pValue, Math.min(1, 2 * np.hypotheses * signSumTail(l.score)));
+    assert.is(l.pValueMultiplier, 2 * np.hypotheses);
+    assert.ok(Math.abs(l.segments[0]!.sessionOffsetSec - (301.25 + l.segments[0]!.startSec)) <= 0.02, `offset ${l.segments[0]!.sessionOffsetSec}`);
+  }
 });
 
 t('the statement of a v2 p-value names the bound, rounds up, and leads with the validated range below it', () => {

@@ -66,7 +66,7 @@ export function detect(clip: AudioBuffer, opts: DetectOptions): DetectResult {
   const len = Math.max(opts.pieceSec ?? DETECT_DEFAULTS.pieceSec, 2 * overlap);
   const v2 = profile.version === 2;
   const span = (x: Float32Array, o: DetectOptions, c: SpanContext): SpanResult | SpanResultV2 => (v2 ? detectSpanV2(x, rate, o, c) : detectSpan(x, rate, o, c));
-  const about = (rs: readonly (SpanResult | SpanResultV2)[], n: number): Pick<DetectResult, 'profile' | 'pValueBasis' | 'keyLayer' | 'decoyLegs' | 'exhaustive'> => {
+  const about = (rs: readonly (SpanResult | SpanResultV2)[], n: number): Pick<DetectResult, 'profile' | 'pValueBasis' | 'keyLayer' | 'decoyLegs' | 'exhaustive' | 'namedPlaces'> => {
     if (!v2) return { profile: 'v1', pValueBasis: 'normal-approximation' };
     const vs = rs as readonly SpanResultV2[];
     const top = vs.reduce((a, b) => (b.key.score > a.key.score ? b : a));
@@ -81,6 +81,15 @@ export function detect(clip: AudioBuffer, opts: DetectOptions): DetectResult {
       decoyLegs: { samples: cnt, rms: cnt ? Math.sqrt(ss / cnt) : 0, max: mx },
       ...(vs.some((r) => r.exhaustive)
         ? { exhaustive: { hypotheses: vs.reduce((a, r) => a + (r.exhaustive?.hypotheses ?? 0), 0), seconds: vs.reduce((a, r) => a + (r.exhaustive?.seconds ?? 0), 0) } }
+        : {}),
+      ...(vs.some((r) => r.namedPlaces)
+        ? {
+            namedPlaces: {
+              hypotheses: n * Math.max(...vs.map((r) => r.namedPlaces?.hypotheses ?? 0)),
+              places: vs.reduce((a, r) => a + (r.namedPlaces?.places ?? 0), 0),
+              legs: vs.reduce((a, r) => a + (r.namedPlaces?.legs ?? 0), 0),
+            },
+          }
         : {}),
     };
   };
@@ -157,6 +166,7 @@ function mergedLeg(l: SpanLeg, findings: readonly SegmentFinding[], pValue: numb
     speedKind: l.speedKind,
     profile: profile.version === 2 ? 'v2' : 'v1',
     ...(l.multiplier !== undefined ? { pValueMultiplier: l.multiplier * pieces } : {}),
+    ...(l.search ? { search: l.search } : {}),
   };
 }
 

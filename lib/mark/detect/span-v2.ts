@@ -33,6 +33,7 @@ import { exhaustiveSearch } from './exhaustive.js';
 import type { ExhaustiveFound } from './exhaustive.js';
 import { refineSegment } from './segments.js';
 import type { SpanLeg, SpanResult } from './span.js';
+import type { SegmentFinding } from './segments.js';
 import { nullScaleOf } from './statistics.js';
 import { DETECT_DEFAULTS } from './types.js';
 import { disjointFindings } from './windows.js';
@@ -73,10 +74,21 @@ export interface ExhaustiveSummary {
   seconds: number;
 }
 
+/** What the named-place stage did on a span (present only when the fast path named a leg). */
+export interface SecondStageSummary {
+  /** candidates x places x 2 statistics. */
+  hypotheses: number;
+  /** Distinct places (window, alignment, session chip) where a leg was named. */
+  places: number;
+  /** Legs named by this stage. */
+  legs: number;
+}
+
 export interface SpanResultV2 extends SpanResult {
   key: KeyLayerResult;
   decoyLegs: LegDecoyCheck;
   exhaustive?: ExhaustiveSummary;
+  namedPlaces?: SecondStageSummary;
 }
 
 interface LegFound extends Found {
@@ -154,28 +166,23 @@ export function detectSpanV2(samples: Float32Array, sampleRate: number, opts: De
     }
   }
   const hypotheses = legs.length * places * LEG_STATISTICS;
-  // With leg spans the exhaustive search may run too: the two searches share alpha equally, so
-  // every p-value of either is doubled (weighted Bonferroni, fixed before looking at the clip).
-  const split = opts.legSpans ? 2 : 1;
+  // alpha is shared equally between the fast path and a second search, fixed before looking at the
+  // clip (weighted Bonferroni: every p-value doubled). The second search is the named-place stage
+  // (4b) when the fast path named a leg, else the exhaustive search (5) when the registry gave spans.
+  // For a candidate whose leg is absent, which of the two runs is decided by the other candidates'
+  // statistics alone (a function of the audio, the key and their signs, not of its own signs), so
+  // conditionally on those only one of them can name it, each at its share: they share the half.
+  const split = 2;
   const pOf = (z: number): number => Math.min(1, split * boundedPValue(z, hypotheses));
 
   // 3-4. Decision and segments.
   const scores: CandidateScore[] = [];
   const out: SpanLeg[] = [];
   const keyPattern = keyTables.pattern;
-  for (let ci = 0; ci < legs.length; ci++) {
-    const token = opts.candidates[ci]!;
-    const found = bestLeg[ci]!.filter((x): x is LegFound => x !== undefined);
-    let top: LegFound | undefined;
-    for (const x of found) if (!top || x.z > top.z) top = x;
-    const pTop = top ? pOf(top.z) : 1;
-    scores.push({ token, score: top?.z ?? 0, pValue: pTop });
-    if (!top || pTop > alpha) continue;
-    const significant = found.filter((x) => pOf(x.z) <= alpha).sort((a, b) => b.z - a.z);
-    const picked = disjointFindings(significant, windows);
-    const payloadOf = new LegPattern(opts.key, token, { profile, payload: ctx.cache.payloadLayer(opts.key, profile) });
-    const cycleSec = patternCycleSec(profile);
-    const findings = picked.map((x) => {
+  const cycleSec = patternCycleSec(profile);
+  const findingsOf = (ci: number, picked: readonly LegFound[], p: (z: number) => number): SegmentFinding[] => {
+    const payloadOf = new LegPattern(opts.key, opts.candidates[ci]!, { profile, payload: ctx.cache.payloadLayer(opts.key, profile) });
+    return picked.map((x) => {
       // Host bits over the segment stage's analysed range (the window and one window's span each side).
       const w = windows[x.window]!;
       const span = w.endSec - w.startSec;
@@ -186,11 +193,64 @@ export function detectSpanV2(samples: Float32Array, sampleRate: number, opts: De
         return m >= 0 && m < hi - lo ? softBit(bits[m * K + k]!) : 0;
       };
       const pattern = new LegAtCycle(keyPattern, legs[ci]!, payloadOf, x.alias, host);
-      const fd = refineSegment({ analysis, pattern, workspace: ctx.workspace, pValue: pOf(x.z) }, x, windows[x.window]!);
+      const fd = refineSegment({ analysis, pattern, workspace: ctx.workspace, pValue: p(x.z) }, x, w);
       fd.segment.sessionOffsetSec += x.alias * cycleSec;
       return fd;
     });
-    out.push({ token, pValue: pTop, score: top.z, findings, speed: top.hyp.rate, speedKind: top.hyp.kind, multiplier: split * hypotheses });
+  };
+  const namedPlaces: LegFound[] = [];
+  for (let ci = 0; ci < legs.length; ci++) {
+    const token = opts.candidates[ci]!;
+    const found = bestLeg[ci]!.filter((x): x is LegFound => x !== undefined);
+    let top: LegFound | undefined;
+    for (const x of found) if (!top || x.z > top.z) top = x;
+    const pTop = top ? pOf(top.z) : 1;
+    scores.push({ token, score: top?.z ?? 0, pValue: pTop });
+    if (!top || pTop > alpha) continue;
+    const significant = found.filter((x) => pOf(x.z) <= alpha).sort((a, b) => b.z - a.z);
+    const picked = disjointFindings(significant, windows);
+    namedPlaces.push(...picked);
+    out.push({ token, pValue: pTop, score: top.z, findings: findingsOf(ci, picked, pOf), speed: top.hyp.rate, speedKind: top.hyp.kind, multiplier: split * hypotheses, search: 'fast-path' });
+  }
+
+  // 4b. The named-place stage: every leg not named, at the places (window, alignment, session
+  // chip) where a leg was named. Copies of several legs averaged or switched (collusion), or legs
+  // mixed, share the session timeline, so each colluder's own layer sits at the place where the
+  // strongest one was found, at a fraction of its strength; tested there alone, the count is
+  // candidates x places x 2 instead of the fast path's thousands of places. A place was chosen by
+  // the named legs' signs (and the key layer), independent of an absent candidate's signs, so that
+  // candidate's statistic there is still a weighted sum of fair signs under the null.
+  let second: SecondStageSummary | undefined;
+  if (out.length > 0) {
+    const uniq: LegFound[] = [];
+    for (const x of namedPlaces)
+      if (!uniq.some((y) => y.window === x.window && y.n0 === x.n0 && y.alias === x.alias && sameHyp(y.hyp, x.hyp))) uniq.push(x);
+    const hyp2 = legs.length * uniq.length * LEG_STATISTICS;
+    const p2 = (z: number): number => Math.min(1, split * boundedPValue(z, hyp2));
+    const prepared = uniq.map((x) => {
+      const w = windows[x.window]!;
+      const f = features.exact(x.hyp, w);
+      const [ma, mb] = chipRange(w, x.hyp, Tc, f.chips);
+      const host = hostHash.bits(analysis, x.hyp, x.n0, ma, mb);
+      for (let i = 0; i < host.length; i++) host[i] = softBit(host[i]!);
+      const place = preparePlace(f, host, x.n0 % P, ma, mb, K, P);
+      if (bc.length < place.qBlock.length) bc = new Float64Array(2 * place.qBlock.length);
+      return { x, place, ma, mb, weights: keyWeights(f, keyPattern, x.n0, ma, mb, profile) };
+    });
+    let named = 0;
+    for (let ci = 0; ci < legs.length; ci++) {
+      const token = opts.candidates[ci]!;
+      if (out.some((l) => l.token === token)) continue;
+      const at = prepared.map(({ x, place, ma, mb, weights }): LegFound => ({ ...x, z: legStatistic(place, legs[ci]!, x.n0 + x.alias * cycleChips, ma, mb, weights, bc) }));
+      const top = at.reduce((a, b) => (b.z > a.z ? b : a));
+      const pTop = p2(top.z);
+      if (pTop < scores[ci]!.pValue) scores[ci] = { token, score: top.z, pValue: pTop };
+      if (pTop > alpha) continue;
+      const picked = disjointFindings(at.filter((x) => p2(x.z) <= alpha).sort((a, b) => b.z - a.z), windows);
+      out.push({ token, pValue: pTop, score: top.z, findings: findingsOf(ci, picked, p2), speed: top.hyp.rate, speedKind: top.hyp.kind, multiplier: split * hyp2, search: 'named-place' });
+      named++;
+    }
+    second = { hypotheses: hyp2, places: uniq.length, legs: named };
   }
   // 5. The exhaustive search (exhaustive.ts) when the fast path named no leg and the registry gave spans.
   let exhaustive: ExhaustiveSummary | undefined;
@@ -222,7 +282,7 @@ export function detectSpanV2(samples: Float32Array, sampleRate: number, opts: De
           // The leg layer does not repeat within the reach: a significant offset is unique.
           return { segment: { startSec: w.startSec, endSec: w.endSec, sessionOffsetSec: x.tau0 + w.startSec, z: x.z, pValue: pEx(x.z), timecodeConfidence: 1 } };
         });
-      out.push({ token, pValue: p, score: top.z, findings, speed: 1, speedKind: 'speed', multiplier: split * ex.hypotheses });
+      out.push({ token, pValue: p, score: top.z, findings, speed: 1, speedKind: 'speed', multiplier: split * ex.hypotheses, search: 'exhaustive' });
     }
     exhaustive = { hypotheses: ex.hypotheses, windows: wins.length, seconds: (performance.now() - t0) / 1000 };
   }
@@ -239,6 +299,7 @@ export function detectSpanV2(samples: Float32Array, sampleRate: number, opts: De
     key,
     decoyLegs: { samples: decoyZ.length, rms: decoyZ.length ? Math.sqrt(ss / decoyZ.length) : 0, max: decoyZ.length ? mx : 0 },
     ...(exhaustive ? { exhaustive } : {}),
+    ...(second ? { namedPlaces: second } : {}),
   };
 }
 
@@ -262,6 +323,10 @@ export function topBlocks(res: ResidueScores, count: number, profile: MarkProfil
     if (++xb === RB) xb = 0;
   }
   return top.map((t) => t.b);
+}
+
+function sameHyp(a: Found['hyp'], b: Found['hyp']): boolean {
+  return a.rate === b.rate && a.freqScale === b.freqScale && a.phaseSec === b.phaseSec && a.kind === b.kind;
 }
 
 /** A window's proposals: its best (refined) alignment and its other top sync entries, each alignment once. */

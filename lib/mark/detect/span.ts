@@ -13,7 +13,7 @@ import type { SegmentFinding } from './segments.js';
 import { nullScaleOf } from './statistics.js';
 import { DETECT_DEFAULTS } from './types.js';
 import { disjointFindings } from './windows.js';
-import type { CandidateScore, DetectOptions } from './types.js';
+import type { CandidateScore, DetectOptions, LegSearch } from './types.js';
 
 export type { SpanContext } from './search-span.js';
 
@@ -27,6 +27,8 @@ export interface SpanLeg {
   speedKind: 'speed' | 'tempo';
   /** v2: what the leg's p-value multiplies the statistic's tail bound by (hypotheses x the alpha split). */
   multiplier?: number;
+  /** v2: which search named the leg (types.ts DetectedLeg.search). */
+  search?: LegSearch;
 }
 
 export interface SpanResult {

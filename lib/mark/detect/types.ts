@@ -25,9 +25,10 @@ export interface DetectOptions {
   /**
    * v2: session seconds each candidate was connected (from the registry). When given, a clip in
    * which the fast path (the key layer's proposals) names no leg is searched exhaustively over each
-   * leg's span (exhaustive.ts: what keeps attribution standing when the key layer was stripped),
-   * and alpha is shared equally between the two searches (every p-value doubled). Candidates
-   * without a span are not searched exhaustively.
+   * leg's span (exhaustive.ts: what keeps attribution standing when the key layer was stripped).
+   * v2 always shares alpha equally between the fast path and a second search (every p-value
+   * doubled): the named-place stage when the fast path named a leg, else this exhaustive search.
+   * Candidates without a span are not searched exhaustively.
    */
   legSpans?: Readonly<Record<string, { fromSec: number; toSec: number }>>;
   /**
@@ -81,7 +82,15 @@ export interface DetectedLeg {
   profile: 'v1' | 'v2';
   /** v2: pValue = min(1, pValueMultiplier x signSumTail(score)) (hypotheses x pieces x the alpha split). */
   pValueMultiplier?: number;
+  /**
+   * v2: which search named the leg: 'fast-path' (the key layer's proposals), 'named-place' (at the
+   * place where another leg was named: colluders' averaged or switched copies, mixed legs) or
+   * 'exhaustive' (the registry span's search, when the fast path named no leg).
+   */
+  search?: LegSearch;
 }
+
+export type LegSearch = 'fast-path' | 'named-place' | 'exhaustive';
 
 export interface CandidateScore {
   token: string;
@@ -119,6 +128,12 @@ export interface DetectResult {
   forgery?: ForgeryCheck;
   /** v2: the exhaustive search over the legs' spans, when it ran (hypotheses summed over pieces, seconds of compute). */
   exhaustive?: { hypotheses: number; seconds: number };
+  /**
+   * v2: the named-place stage, when the fast path named a leg: every other candidate tested at the
+   * places where a leg was named (what names each colluder of an averaged or switched copy);
+   * hypotheses = candidates x places x 2 (pieces x the largest piece's), places and legs named summed over pieces.
+   */
+  namedPlaces?: { hypotheses: number; places: number; legs: number };
   legs: DetectedLeg[];
   /** Every candidate's best statistic and p-value (for calibration and diagnostics). */
   scores: CandidateScore[];
