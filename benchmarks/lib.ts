@@ -4,6 +4,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PROFILE_V2 } from '../lib/mark/profile.js';
+import type { MarkProfile } from '../lib/mark/profile.js';
 
 export const root = fileURLToPath(new URL('..', import.meta.url));
 export const workDir = join(root, 'benchmarks', 'work');
@@ -93,4 +95,14 @@ export function rms(x: Float32Array): number {
   let s = 0;
   for (let i = 0; i < x.length; i++) s += x[i]! * x[i]!;
   return Math.sqrt(s / Math.max(1, x.length));
+}
+
+/**
+ * A study variant of PROFILE_V2 with the key-level layer at amplitude `key` and the leg layer at
+ * sqrt(1 - key^2) (PROFILE_V2: 0.6 and 0.8). Only for benchmarks weighing the split
+ * (layer-split.ts, robustness.ts KEY_AMP): marks made with it are not PROFILE_V2 marks.
+ */
+export function v2WithKeyAmplitude(key: number): MarkProfile {
+  if (!(key > 0 && key < 1)) throw new RangeError(`key amplitude must be in (0, 1), got ${key}`);
+  return Object.freeze({ ...PROFILE_V2, layerAmplitudes: Object.freeze({ key, leg: Math.sqrt(1 - key * key) }) });
 }

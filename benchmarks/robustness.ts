@@ -19,7 +19,7 @@ import { applyChain, randomStream } from '../lib/channel/index.js';
 import { DetectorCache, PROFILE_V1, PROFILE_V2, detect, embedAudio, generateKey, keyFromBytes } from '../lib/mark/index.js';
 import type { DetectResult, MarkKey } from '../lib/mark/index.js';
 import { zForCorrectedP } from '../lib/mark/stats.js';
-import { markdownTable, provenance, writeResult } from './lib.js';
+import { markdownTable, provenance, v2WithKeyAmplitude, writeResult } from './lib.js';
 import { RATE, VOICES, benchMeeting, loadVoices, tokenFor, voiceLoop } from './meeting.js';
 import type { ClipRecord } from './meeting.js';
 
@@ -44,8 +44,10 @@ const cache = new DetectorCache();
  * a detection must at up to 1.5x its clip length, reported as a loss to win back). Default 1.
  */
 const MUST_SCALE = Number(process.env['MUST_SCALE'] ?? 1);
-/** The mark profile embedded and searched (PROFILE=v1|v2; default v1). */
-const PROFILE = (process.env['PROFILE'] ?? 'v1') === 'v2' ? PROFILE_V2 : PROFILE_V1;
+/** The mark profile embedded and searched (PROFILE=v1|v2; default v1). KEY_AMP=a (v2): a study profile with the layers' amplitudes a and sqrt(1 - a^2) (benchmarks/layer-split.ts). */
+const KEY_AMP = process.env['KEY_AMP'];
+const PROFILE = (process.env['PROFILE'] ?? 'v1') === 'v2' ? (KEY_AMP ? v2WithKeyAmplitude(Number(KEY_AMP)) : PROFILE_V2) : PROFILE_V1;
+const OUT_TAG = `${PROFILE.version === 2 ? '-v2' : ''}${KEY_AMP ? `-key${KEY_AMP}` : ''}`;
 
 const CONDITIONS: { name: string; chain: string; timeFactor: number; must?: number; goal?: number }[] = [
   { name: 'clean', chain: '', timeFactor: 1, must: 5, goal: 3 },
@@ -211,7 +213,7 @@ async function musts(key: MarkKey, voices: Map<string, Float32Array>, conditions
     ];
   });
   const md = [
-    `# Per-leg mark ${PROFILE.name}: the musts' cells with many clips`,
+    `# Per-leg mark ${PROFILE.name}${KEY_AMP ? ` (study profile: key layer amplitude ${KEY_AMP}, leg layer ${Math.sqrt(1 - Number(KEY_AMP) ** 2).toFixed(3)})` : ''}: the musts' cells with many clips`,
     '',
     provenance(),
     '',
@@ -230,7 +232,7 @@ async function musts(key: MarkKey, voices: Map<string, Float32Array>, conditions
     '',
     `Benchmark wall time ${((performance.now() - started) / 1000).toFixed(0)} s.`,
   ].join('\n');
-  console.log(`wrote ${writeResult(`robustness-musts${PROFILE === PROFILE_V2 ? '-v2' : ''}${MUST_SCALE !== 1 ? `-x${MUST_SCALE}` : ''}${TRIAL_START ? `-from${TRIAL_START}` : ''}.md`, md)}`);
+  console.log(`wrote ${writeResult(`robustness-musts${OUT_TAG}${MUST_SCALE !== 1 ? `-x${MUST_SCALE}` : ''}${TRIAL_START ? `-from${TRIAL_START}` : ''}.md`, md)}`);
   // Per-clip records (clip span in the tap, z / null scale, z needed, detected): the input of the
   // tile-weight evaluation (models/train-tile-weights.ts --evaluate) and of any look at the misses.
   const out = process.env['CLIPS_OUT'];

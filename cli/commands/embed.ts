@@ -5,7 +5,7 @@ import { decodeFile } from '../../lib/audio/decode.js';
 import { outputExtension, writeAudioFile } from '../../lib/audio/encode.js';
 import { InputError } from '../../lib/errors.js';
 import { DEFAULT_PROFILE, embedAudio } from '../../lib/mark/embed.js';
-import { PROFILES } from '../../lib/mark/profile.js';
+import { PROFILES, profileNamed } from '../../lib/mark/profile.js';
 import { checkToken } from '../../lib/mark/keys.js';
 import type { CommandContext } from '../context.js';
 import { asFlag } from '../io.js';
@@ -30,11 +30,11 @@ export function embedCommand(cli: Argv, ctx: CommandContext): Argv {
         .option('key', { type: 'string', demandOption: true, describe: 'key file (earmark keygen)' })
         .option('token', { type: 'string', demandOption: true, describe: "the leg's registry token" })
         .option('offset', { type: 'number', default: 0, describe: "session offset (s) of the input's first sample" })
-        .option('profile', { type: 'string', choices: ['v1', 'v2'], default: DEFAULT_PROFILE.name, describe: 'mark profile (v2: per-leg layer bound to the host; v1: forgeable without the key, for old deployments)' }),
+        .option('profile', { type: 'string', choices: PROFILES.map((p) => p.name), default: DEFAULT_PROFILE.name, describe: 'mark profile (v2: per-leg layer bound to the host; v1: forgeable without the key, for old deployments)' }),
     async (args) => {
       const token = checkToken(args.token, '--token');
-      const profile = PROFILES.find((p) => p.name === args.profile);
-      if (!profile) throw new InputError('--profile', `must be v1 or v2, got ${String(args.profile)}`);
+      const profile = profileNamed(String(args.profile));
+      if (!profile) throw new InputError('--profile', `must be one of ${PROFILES.map((p) => p.name).join(', ')}, got ${String(args.profile)}`);
       const reach = profile.reachSec;
       if (!Number.isFinite(args.offset) || args.offset < 0 || args.offset >= reach)
         throw new InputError('--offset', `must be at least 0 and below the ${profile.name} timeline's reach of ${reach.toFixed(0)} seconds, got ${String(args.offset)}`);

@@ -23,7 +23,7 @@ export function scanCommand(cli: Argv, ctx: CommandContext): Argv {
         .option('meeting', { type: 'string', describe: "only this meeting's legs are candidates" })
         .option('token', { type: 'string', array: true, describe: 'extra candidate token(s)' })
         .option('alpha', { type: 'number', default: DETECT_DEFAULTS.alpha, describe: 'family-wise false-attribution level per scan' })
-        .option('profile', { type: 'string', array: true, choices: ['v2', 'v1'], describe: 'mark profile(s) to search (default: v2 and v1; alpha is divided among them)' })
+        .option('profile', { type: 'string', array: true, choices: PROFILES.map((p) => p.name), describe: 'mark profile(s) to search (default: v2 and v1; alpha is divided among them)' })
         .option('json', { type: 'boolean', default: false, describe: 'print the earmark.report/1 JSON on stdout' })
         .option('html', { type: 'string', describe: 'also write an HTML report to this file' }),
     async (args) => {

@@ -9,8 +9,9 @@
  *              (the embedder's masking and level rule recomputed from the audio; alpha or SNR).
  *  - minimum:  collusion of n aligned copies of the same session time: per chip and band keep the
  *              copy whose band energy is lowest in the key layer's direction (the tile gain of v2
- *              is sqrt 2 g s_key where a leg's sign agrees with the key layer and 0 where it does
- *              not, so a copy that is low there carries no mark in that tile).
+ *              is (a_k + a_l) g s_key where a leg's sign agrees with the key layer and (a_k - a_l)
+ *              g s_key where it does not -- 1/sqrt 2 each: sqrt 2 and 0 -- so a copy that is low
+ *              there carries least of the leg's mark in that tile).
  *  - logRatio / imposeLog: the copy attack with another leg's recording of the same content as the
  *              host estimate (the mark residual of leg A against leg B, imposed on a target).
  *  - contour:  the host-binding attack: the source's loudness contour per band group imposed on the

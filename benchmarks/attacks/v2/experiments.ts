@@ -49,13 +49,17 @@ import type { Ctx as CtxV1 } from '../v1/experiments.js';
 export interface Ctx extends CtxV1 {
   /** forge: SNR levels (dB) of the forged change. Default 25, 20. */
   levels?: number[];
+  /** collude: only the combinations whose name starts with one of these (e.g. 'average'). Default all. */
+  modes?: string[];
 }
 
 export function defaultCtx(log: (s: string) => void, quick = false): Ctx {
   return { mark: markV2(scenarioKey()), log, quick };
 }
 
-const SQ = Math.SQRT1_2;
+/** The layers' public amplitudes (PROFILE_V2): the adversary mixes its estimates as the embedder mixes the layers. */
+const KA = V2.keyAmp;
+const LA = V2.legAmp;
 const fmtLen = (s: number): string => (s >= 3600 ? `${fmtNum(s / 3600)} h` : s >= 60 ? `${fmtNum(s / 60)} min` : `${s} s`);
 const CHAIN_NAME: Record<string, string> = { 'aac:64': 'AAC 64k', 'opus:24': 'Opus 24k', 'amrnb:12.2,aac:96': 'AMR-NB 12.2k -> AAC 96k' };
 const chainName = (c: string): string => CHAIN_NAME[c] ?? c;
@@ -219,7 +223,7 @@ export async function expEstimate(ctx: Ctx): Promise<string> {
     '',
     `Material: leg A's downlink as received (fixture speech, benchmarks/meeting.ts voiceLoop, marked by earmark's streaming embedder with PROFILE_V2 from session time ${SCENARIO.offsetSec} s, then the codec chain in 5-minute chunks; the loop is 770 s long, so longer recordings repeat the speech with a different mark).`,
     '',
-    "**Key layer** (v2's synchronisation layer: v1's sync and timecode structure, built from the key, the same for every leg, at amplitude 1/sqrt 2). v1's estimators unchanged (benchmarks/attacks/v1/estimate.ts): fold modulo 32 chips at every chip phase and checkerboard parity, sign per folded tile; the timecode tiles folded modulo 32 R_g chips and factored rank-one per band (leading singular vectors, then binary ALS). Truth: the key layer's pattern (LegPattern { keyLayer: true }, scoring only). Payload: the 768 positions of the payload bands (v1's payload layer, leg A's id, periodic in 8.192 s) folded the same way.",
+    "**Key layer** (v2's synchronisation layer: v1's sync and timecode structure, built from the key, the same for every leg, at amplitude 0.6, PROFILE_V2). v1's estimators unchanged (benchmarks/attacks/v1/estimate.ts): fold modulo 32 chips at every chip phase and checkerboard parity, sign per folded tile; the timecode tiles folded modulo 32 R_g chips and factored rank-one per band (leading singular vectors, then binary ALS). Truth: the key layer's pattern (LegPattern { keyLayer: true }, scoring only). Payload: the 768 positions of the payload bands (v1's payload layer, leg A's id, periodic in 8.192 s) folded the same way.",
     '',
     table(['codec', 'material', 'key sync signs recovered', 'parity right', 'fold ratio best / 2nd', 'payload positions recovered'], syncRows),
     '',
@@ -313,7 +317,7 @@ export async function expForge(ctx: Ctx): Promise<string> {
     let nz = 0;
     for (const v of shot) if (v !== 0) (e2 += v * v), nz++;
     const legV = legValue(f, shot.map((v) => v / Math.sqrt(e2 / Math.max(1, nz))));
-    const keyLeg = mix(kvS, SQ, legV, SQ);
+    const keyLeg = mix(kvS, KA, legV, LA);
     const m0 = f.m0;
     // The recordings sample-aligned with the target's chip grid (target time 0 = window start of attacker chip m0).
     const alignedStart = Math.round(chipStartSec(est.sync, m0) * RATE);
@@ -471,7 +475,7 @@ export async function expStrip(ctx: Ctx): Promise<string> {
     const legV = legValue(f, singleShot(f, kvH, cal, 'soft'));
     const cellPhase = (((est.timecode!.shift % 4) + 4) % 4);
     for (const [j, st] of settings.entries()) {
-      const value = st.leg === 0 ? (m: number, k: number): number => SQ * kvS(m, k) : st.leg === Infinity ? (m: number, k: number): number => SQ * legV(m, k) : mix(kvS, SQ, legV, SQ * st.leg);
+      const value = st.leg === 0 ? (m: number, k: number): number => KA * kvS(m, k) : st.leg === Infinity ? (m: number, k: number): number => LA * legV(m, k) : mix(kvS, KA, legV, LA * st.leg);
       let y: { y: Float32Array; snrDb: number };
       if (st.fill === 'scramble-only') y = atSnr(clip, scramble(clip, chip0Of(est, start), cellPhase, rng(8000 + i), 0.5), (st.level as { snrDb: number }).snrDb);
       else {
@@ -483,7 +487,7 @@ export async function expStrip(ctx: Ctx): Promise<string> {
           const budget = energy(clip) * 10 ** (-25 / 10);
           const e0 = energy(d0);
           if (e0 < budget) {
-            const ds = st.fill === 'leg' ? diff(strip(y.y, start, est, (m, k) => SQ * legV(m, k), { alpha: 1 }).y, y.y) : scramble(y.y, chip0Of(est, start), cellPhase, rng(8000 + i), 0.5);
+            const ds = st.fill === 'leg' ? diff(strip(y.y, start, est, (m, k) => LA * legV(m, k), { alpha: 1 }).y, y.y) : scramble(y.y, chip0Of(est, start), cellPhase, rng(8000 + i), 0.5);
             let cross = 0;
             for (let t = 0; t < ds.length; t++) cross += d0[t]! * ds[t]!;
             const ee = Math.max(1e-30, energy(ds));
@@ -549,6 +553,8 @@ export async function expCollude(ctx: Ctx): Promise<string> {
     { name: 'switch A/B every 1-4 s', legs: 2, make: (c, _s, i) => switching(c, rng(555 + i)) },
     { name: 'switch A/B/C every 1-4 s', legs: 3, make: (c, _s, i) => switching(c, rng(777 + i)) },
   ];
+  if (ctx.modes) modes.splice(0, modes.length, ...modes.filter((m) => ctx.modes!.some((p) => m.name.startsWith(p))));
+  if (modes.length === 0) throw new Error(`no collusion mode starts with ${ctx.modes!.join(' or ')}`);
   const fb = new Fallback();
   const acc = modes.map(() => ({ all: 0, none: 0, others: 0, named: new Map<string, number>(), z: new Map<string, number[]>(), key: [] as number[], payValid: 0, payLeg: new Map<string, number>(), snr: [] as number[] }));
   const t0 = Date.now();
@@ -597,7 +603,7 @@ export async function expCollude(ctx: Ctx): Promise<string> {
   return [
     '## 4. Collusion: copies of 2-3 legs combined',
     '',
-    `Each leg's downlink carries the same speech from the same session time, marked with its own token (v2), through its own AAC 64k encode. ${nClips} aligned 30 s clips at random places in the first ${fmtLen(T)} are combined, re-encoded AAC 64k and scanned (64 tokens, PROFILE_V2, legSpans); decodePayload reads the blind payload. Minimum attack (benchmarks/attacks/v2/attacks.ts minimum): per chip and band the copy with the lowest band energy in the direction of the key layer's estimated sign (from ${fmtLen(T)} of leg A, keyless) -- v2's tile gain is sqrt 2 s_key where a leg's effective sign agrees with the key layer and 0 where it does not, so a copy that is low there carries no mark in that tile. Switching: the legs in turn, each segment 1-4 s long (uniform, per clip). The must: every colluder named in >= 99% of clips (averages of 2 and 3). SNR = the combined clip against leg A's copy. ${fb.text()}`,
+    `Each leg's downlink carries the same speech from the same session time, marked with its own token (v2), through its own AAC 64k encode. ${nClips} aligned 30 s clips at random places in the first ${fmtLen(T)} are combined, re-encoded AAC 64k and scanned (64 tokens, PROFILE_V2, legSpans); decodePayload reads the blind payload. Minimum attack (benchmarks/attacks/v2/attacks.ts minimum): per chip and band the copy with the lowest band energy in the direction of the key layer's estimated sign (from ${fmtLen(T)} of leg A, keyless) -- v2's tile gain is (a_k + a_l) s_key where a leg's effective sign agrees with the key layer and (a_k - a_l) s_key where it does not (a_k, a_l the layers' amplitudes), so a copy that is low there carries least of its leg's mark in that tile. Switching: the legs in turn, each segment 1-4 s long (uniform, per clip). The must: every colluder named in >= 99% of clips (averages of 2 and 3). SNR = the combined clip against leg A's copy. ${fb.text()}`,
     '',
     table(['combination', 'every colluder named', 'fraction', 'each leg named (z min, median)', 'no leg named', 'non-colluders named', 'key z median', 'SNR vs leg A copy (dB)', 'payload: valid check code (whose id)'], rows),
   ].join('\n');

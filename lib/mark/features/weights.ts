@@ -10,7 +10,7 @@
  * unweighted tiles (clean 11.9 -> 12.9, AMR-NB 12.2k 9.7 -> 10.4); a cap of 128 instead of 16 lost
  * AMR-NB detections.
  */
-import { PROFILE_V1, PROFILE_V2 } from '../profile.js';
+import { PROFILE_V1 } from '../profile.js';
 import type { MarkProfile } from '../profile.js';
 import { LEG_TILE_WEIGHTS } from '../tile-weights.js';
 
@@ -42,9 +42,13 @@ export function tileWeight(table: WeightTable, k: number, boost2: number): numbe
   return Math.sqrt(Math.sqrt(boost2 < cap2 ? boost2 : cap2));
 }
 
-/** The weights the detector uses: the learned table for the v1 profile's leg layer, the closed form otherwise. */
+/**
+ * The weights the detector uses: the learned table for the leg layer of a profile with v1's tiles
+ * (v1, v2 and profiles derived from them by spreading, which share v1's band-edge array), the
+ * closed form otherwise.
+ */
 export function weightTable(profile: MarkProfile, layer: FeatureLayer): WeightTable {
-  return layer === 'leg' && (profile === PROFILE_V1 || profile === PROFILE_V2) ? LEG_TILE_WEIGHTS : null;
+  return layer === 'leg' && profile.bandEdgesHz === PROFILE_V1.bandEdgesHz && profile.chipSec === PROFILE_V1.chipSec ? LEG_TILE_WEIGHTS : null;
 }
 
 /** 1 / bandwidth (Hz) of each band: tile energies per Hz for the masking estimate. */
