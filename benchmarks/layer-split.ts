@@ -3,7 +3,7 @@
  * short-clip detection (issue 13). PROFILE_V2 superposes the key-level layer (sync and timecode:
  * proposes where to look, names no leg, the same in every leg's copy so averaging keeps it) and
  * each leg's own layer (names the leg; an average of k legs' copies keeps 1/k of it) at amplitudes
- * whose squares sum to 1 (PROFILE_V2: 0.6 / 0.8 since this benchmark; 1/sqrt 2 each before). Moving energy to the leg layer raises every leg's statistic and lowers the key layer's,
+ * whose squares sum to 1 (PROFILE_V2: 1/sqrt 2 each). Moving energy to the leg layer raises every leg's statistic and lowers the key layer's,
  * which the fast path needs to find the alignment in short or degraded clips.
  *
  * Per key-layer amplitude a (leg layer sqrt(1 - a^2); benchmarks/lib.ts v2WithKeyAmplitude) and
@@ -146,7 +146,7 @@ if (worker) {
     '',
     provenance(),
     '',
-    `Key-level layer amplitude / leg layer amplitude (PROFILE_V2: ${PROFILE_V2.layerAmplitudes.key} / ${PROFILE_V2.layerAmplitudes.leg}; 0.707 / 0.707 until this benchmark chose the split). ${n} clips per cell: fixture meeting voices at random places, random session offsets (the same clips for every split), 64 candidates, alpha 1e-6 (detect's default), no leg spans. "named": every right leg named (collusion: all three). z: the right legs' statistics, median / 10th percentile / minimum; key: the key-level layer's z, median / 10th percentile. Command: \`N=${n} SPLITS=${splits.join(',')} node --import tsx benchmarks/layer-split.ts\`, ${((performance.now() - t0) / 60000).toFixed(1)} min wall on ${cpus().length} cores.`,
+    `Key-level layer amplitude / leg layer amplitude (PROFILE_V2: ${PROFILE_V2.layerAmplitudes.key.toFixed(3)} / ${PROFILE_V2.layerAmplitudes.leg.toFixed(3)}). ${n} clips per cell: fixture meeting voices at random places, random session offsets (the same clips for every split), 64 candidates, alpha 1e-6 (detect's default), no leg spans. "named": every right leg named (collusion: all three). z: the right legs' statistics, median / 10th percentile / minimum; key: the key-level layer's z, median / 10th percentile. Command: \`N=${n} SPLITS=${splits.join(',')} node --import tsx benchmarks/layer-split.ts\`, ${((performance.now() - t0) / 60000).toFixed(1)} min wall on ${cpus().length} cores.`,
     '',
     markdownTable(['key / leg amplitude', 'condition', 'named', 'right-leg z median / 10% / min', 'key z median / 10%'], rows),
     '',

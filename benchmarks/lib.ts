@@ -99,7 +99,7 @@ export function rms(x: Float32Array): number {
 
 /**
  * A study variant of PROFILE_V2 with the key-level layer at amplitude `key` and the leg layer at
- * sqrt(1 - key^2) (PROFILE_V2: 0.6 and 0.8). Only for benchmarks weighing the split
+ * sqrt(1 - key^2) (PROFILE_V2: 1/sqrt 2 each). Only for benchmarks weighing the split
  * (layer-split.ts, robustness.ts KEY_AMP): marks made with it are not PROFILE_V2 marks.
  */
 export function v2WithKeyAmplitude(key: number): MarkProfile {

@@ -63,13 +63,15 @@ export const PROFILE_V1: MarkProfile = makeProfile();
 
 /**
  * Mark v2: the same tiles, two superposed layers (pattern.ts): a key-level layer with v1's
- * sync and timecode structure (cheap to search, names no leg) at amplitude 0.6, and each leg's own
- * non-repeating layer at amplitude 0.8, bound to the host (host-hash.ts). The split (0.6^2 +
- * 0.8^2 = 1: the mark's energy is v1's) is a trade measured by benchmarks/layer-split.ts (results/
- * layer-split.md, 50 clips per cell): against 1/sqrt 2 each, an average of three legs' copies
- * (30 s, AAC 64k) named every colluder in 50/50 clips instead of 45/50, and a leg with an unmarked
- * talker mixed at 0 dB in 26/50 instead of 19/50, while 7.5 s Opus 24k clips, whose alignment
- * comes from the key layer, went from 50/50 to 49/50. The
+ * sync and timecode structure (cheap to search, names no leg) at amplitude 1/sqrt 2, and each
+ * leg's own non-repeating layer at amplitude 1/sqrt 2, bound to the host (host-hash.ts). The
+ * split is a trade (benchmarks/layer-split.ts; robustness.ts KEY_AMP=): energy moved to the leg
+ * layer names colluders and mixed legs more often, and costs short taps their alignment, which
+ * comes from the key layer. Key 0.6 / leg 0.8 was tried (2026-12-03): every colluder of an average
+ * of three legs (30 s, AAC 64k) named in 50/50 clips instead of 45/50, a leg under an unmarked
+ * talker at 0 dB in 26/50 instead of 19/50 -- and on the detection musts' taps at 1.5x their
+ * length Opus 24k 7.5 s fell to 44/48 (95/96 at 1/sqrt 2), MP3 64k to 46/48, AAC 64k to 47/48
+ * (results/robustness-musts-v2-key0.6-x1.5.md). Neither split holds both musts. The
  * timeline reaches one key-layer cycle (13.38 h of session time per leg token; a longer session
  * takes a new token): every further cycle the detector would have to try multiplies the legs'
  * search by its count.
@@ -78,7 +80,7 @@ export const PROFILE_V2: MarkProfile = Object.freeze({
   ...PROFILE_V1,
   version: 2,
   name: 'v2',
-  layerAmplitudes: Object.freeze({ key: 0.6, leg: 0.8 }),
+  layerAmplitudes: Object.freeze({ key: Math.SQRT1_2, leg: Math.SQRT1_2 }),
   reachSec: PROFILE_V1.reachSec,
 });
 

@@ -223,7 +223,7 @@ export async function expEstimate(ctx: Ctx): Promise<string> {
     '',
     `Material: leg A's downlink as received (fixture speech, benchmarks/meeting.ts voiceLoop, marked by earmark's streaming embedder with PROFILE_V2 from session time ${SCENARIO.offsetSec} s, then the codec chain in 5-minute chunks; the loop is 770 s long, so longer recordings repeat the speech with a different mark).`,
     '',
-    "**Key layer** (v2's synchronisation layer: v1's sync and timecode structure, built from the key, the same for every leg, at amplitude 0.6, PROFILE_V2). v1's estimators unchanged (benchmarks/attacks/v1/estimate.ts): fold modulo 32 chips at every chip phase and checkerboard parity, sign per folded tile; the timecode tiles folded modulo 32 R_g chips and factored rank-one per band (leading singular vectors, then binary ALS). Truth: the key layer's pattern (LegPattern { keyLayer: true }, scoring only). Payload: the 768 positions of the payload bands (v1's payload layer, leg A's id, periodic in 8.192 s) folded the same way.",
+    "**Key layer** (v2's synchronisation layer: v1's sync and timecode structure, built from the key, the same for every leg, at amplitude 1/sqrt 2, PROFILE_V2). v1's estimators unchanged (benchmarks/attacks/v1/estimate.ts): fold modulo 32 chips at every chip phase and checkerboard parity, sign per folded tile; the timecode tiles folded modulo 32 R_g chips and factored rank-one per band (leading singular vectors, then binary ALS). Truth: the key layer's pattern (LegPattern { keyLayer: true }, scoring only). Payload: the 768 positions of the payload bands (v1's payload layer, leg A's id, periodic in 8.192 s) folded the same way.",
     '',
     table(['codec', 'material', 'key sync signs recovered', 'parity right', 'fold ratio best / 2nd', 'payload positions recovered'], syncRows),
     '',
@@ -538,23 +538,29 @@ export async function expCollude(ctx: Ctx): Promise<string> {
   const T = ctx.lengths?.[0] ?? (ctx.quick ? 600 : 7200);
   const nClips = ctx.clips ?? (ctx.quick ? 6 : 300);
   const specs = tokens.map((t) => legSpec(ctx, 'aac:64', T, t));
-  ctx.log(`collude: key estimate from ${fmtLen(T)} of leg A (AAC 64k) for the minimum attack`);
-  const store = await storeOf(specs[0]!);
-  const est = await keyEstimateFrom(store, specs[0]!, T);
-  const kvH = keyValue(est, 'hard');
+  // The minimum attack's key estimate (2 h of features) only when a minimum mode runs.
+  let adversary: { est: KeyEstimate; kvH: TileValue } | undefined;
+  const keyEstimate = async (): Promise<{ est: KeyEstimate; kvH: TileValue }> => {
+    if (adversary) return adversary;
+    ctx.log(`collude: key estimate from ${fmtLen(T)} of leg A (AAC 64k) for the minimum attack`);
+    const est = await keyEstimateFrom(await storeOf(specs[0]!), specs[0]!, T);
+    adversary = { est, kvH: keyValue(est, 'hard') };
+    return adversary;
+  };
   const ids = new Map(tokens.map((t) => [ctx.mark.payloadIdOf!(t), t]));
   const r = rng(31337);
   const starts = Array.from({ length: nClips }, () => Math.round(r() * (T - 31) * 10) / 10);
   const modes: { name: string; legs: number; make: (c: Float32Array[], start: number, i: number) => Float32Array }[] = [
     { name: 'average of 2 (A, B)', legs: 2, make: (c) => avg(c) },
     { name: 'average of 3 (A, B, C)', legs: 3, make: (c) => avg(c) },
-    { name: 'minimum of 2 (A, B)', legs: 2, make: (c, s) => minimum(c, s, est, kvH) },
-    { name: 'minimum of 3 (A, B, C)', legs: 3, make: (c, s) => minimum(c, s, est, kvH) },
+    { name: 'minimum of 2 (A, B)', legs: 2, make: (c, s) => minimum(c, s, adversary!.est, adversary!.kvH) },
+    { name: 'minimum of 3 (A, B, C)', legs: 3, make: (c, s) => minimum(c, s, adversary!.est, adversary!.kvH) },
     { name: 'switch A/B every 1-4 s', legs: 2, make: (c, _s, i) => switching(c, rng(555 + i)) },
     { name: 'switch A/B/C every 1-4 s', legs: 3, make: (c, _s, i) => switching(c, rng(777 + i)) },
   ];
   if (ctx.modes) modes.splice(0, modes.length, ...modes.filter((m) => ctx.modes!.some((p) => m.name.startsWith(p))));
   if (modes.length === 0) throw new Error(`no collusion mode starts with ${ctx.modes!.join(' or ')}`);
+  if (modes.some((m) => m.name.startsWith('minimum'))) await keyEstimate();
   const fb = new Fallback();
   const acc = modes.map(() => ({ all: 0, none: 0, others: 0, named: new Map<string, number>(), z: new Map<string, number[]>(), key: [] as number[], payValid: 0, payLeg: new Map<string, number>(), snr: [] as number[] }));
   const t0 = Date.now();

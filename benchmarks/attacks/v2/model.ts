@@ -3,7 +3,7 @@
  * (lib/mark/profile.ts PROFILE_V2, pattern.ts MarkPatternV2 / LegLayer, embed.ts) -- no key:
  *  - the same tiles, embedder and detector front end as v1 (../v1/model.ts);
  *  - in every per-leg tile two layers superposed with amplitudes a_k (key) and a_l (leg), public
- *    in PROFILE_V2 (0.6 and 0.8; until 2026-12-03 1/sqrt 2 each):
+ *    in PROFILE_V2 (1/sqrt 2 each):
  *      key layer: v1's sync (periodic in 32 chips) and timecode (rank-one per band, periodic in
  *                 32 R_g chips) structure, built from the key alone -- the same for every leg;
  *      leg layer: each leg's own signs, a keyed stream indexed by (session chip, band): nothing
