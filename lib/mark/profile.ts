@@ -67,8 +67,8 @@ export const PROFILE_V1: MarkProfile = makeProfile();
  * leg's own non-repeating layer at amplitude 1/sqrt 2, bound to the host (host-hash.ts). The
  * split is a trade (benchmarks/layer-split.ts; robustness.ts KEY_AMP=): energy moved to the leg
  * layer names colluders and mixed legs more often, and costs short taps their alignment, which
- * comes from the key layer. Key 0.6 / leg 0.8 was tried (2026-12-03; bench:layer-split's progress
- * output, 50 clips per cell, the run stopped before it wrote its file): every colluder of an average
+ * comes from the key layer. Key 0.6 / leg 0.8 was tried (2026-12-03; results/layer-split.md, 50
+ * clips per cell): every colluder of an average
  * of three legs (30 s, AAC 64k) named in 50/50 clips instead of 45/50, a leg under an unmarked
  * talker at 0 dB in 26/50 instead of 19/50 -- and on the detection musts' taps at 1.5x their
  * length Opus 24k 7.5 s fell to 44/48 (95/96 at 1/sqrt 2), MP3 64k to 46/48, AAC 64k to 47/48
