@@ -305,6 +305,13 @@ export function concat(parts: readonly Float32Array[]): Float32Array {
   return out;
 }
 
+/** The copies' sample-wise mean (collusion by averaging; every copy as long as the first). */
+export function average(cs: readonly Float32Array[]): Float32Array {
+  const out = new Float32Array(cs[0]!.length);
+  for (const c of cs) for (let i = 0; i < out.length; i++) out[i]! += c[i]! / cs.length;
+  return out;
+}
+
 export function quantile(xs: readonly number[], q: number): number {
   if (xs.length === 0) return NaN;
   const s = [...xs].sort((a, b) => a - b);

@@ -7,6 +7,7 @@
 import { analyzeClip, tileFeatures, WEIGHT_BINS } from '../earmark.js';
 import type { MarkSystem } from '../harness.js';
 import {
+  average,
   RATE,
   SCENARIO,
   codec,
@@ -406,8 +407,8 @@ export async function expCollude(ctx: Ctx): Promise<string> {
   const starts = Array.from({ length: nClips }, () => Math.round(r() * (seconds - 30) * 10) / 10);
   const ids = new Map(tokens.map((t) => [ctx.mark.payloadIdOf!(t), t]));
   const modes: { name: string; legs: number; make: (c: Float32Array[]) => Float32Array }[] = [
-    { name: 'average of 2 (A, B)', legs: 2, make: (c) => avg(c.slice(0, 2)) },
-    { name: 'average of 3 (A, B, C)', legs: 3, make: (c) => avg(c) },
+    { name: 'average of 2 (A, B)', legs: 2, make: (c) => average(c.slice(0, 2)) },
+    { name: 'average of 3 (A, B, C)', legs: 3, make: (c) => average(c) },
     { name: 'switch A/B every 3 s', legs: 2, make: (c) => switching(c.slice(0, 2), 3) },
     { name: 'switch A/B/C every 3 s', legs: 3, make: (c) => switching(c, 3) },
     { name: 'switch A/B every 1 s', legs: 2, make: (c) => switching(c.slice(0, 2), 1) },
@@ -476,12 +477,12 @@ export async function expColludeStrip(ctx: Ctx): Promise<string> {
         const parts = await Promise.all(its.map((it) => it.next()));
         if (parts.some((p) => p.done)) return;
         const cs = parts.map((p) => p.value as Chunk);
-        yield { start: cs[0]!.start, audio: avg(cs.map((c) => c.audio)) };
+        yield { start: cs[0]!.start, audio: average(cs.map((c) => c.audio)) };
       }
     }
     const store = await FeatureStore.build(averaged(), Math.round(T * RATE));
     const sync = estimateSync(store);
-    const first = avg(await Promise.all(specs.map((sp) => materialSlice(sp, 0, Math.round(Math.min(T, 300) * RATE)))));
+    const first = average(await Promise.all(specs.map((sp) => materialSlice(sp, 0, Math.round(Math.min(T, 300) * RATE)))));
     refinePhase(first, sync);
     const est: V1Estimate = { sync, timecode: estimateTimecode(store, sync), payload: estimatePayload(store, sync.phase) };
     const r = rng(4242 + legs);
@@ -494,7 +495,7 @@ export async function expColludeStrip(ctx: Ctx): Promise<string> {
     const res = settings.map(() => ({ named: new Map<string, number>(), z: new Map<string, number[]>(), none: 0, snr: [] as number[] }));
     for (let i = 0; i < nClips; i++) {
       const start = Math.round(Math.round(r() * (T - 30) * 10) / 10 * RATE);
-      const y0 = avg(await Promise.all(specs.map((sp) => materialSlice(sp, start, 30 * RATE))));
+      const y0 = average(await Promise.all(specs.map((sp) => materialSlice(sp, start, 30 * RATE))));
       for (const [j, st] of settings.entries()) {
         const y = st.alpha === 0 ? { y: y0, snrDb: Infinity } : strip(y0, est, { level: { alpha: st.alpha }, clipStart: start, pattern: { kind: st.kind } });
         const sc = ctx.mark.scan(await codec(y.y, 'aac:64', 7000 + i), cands);
@@ -528,12 +529,6 @@ export async function expColludeStrip(ctx: Ctx): Promise<string> {
     '',
     table(['colluders', 'removal', 'SNR of change (median dB)', 'legs named (of clips)', 'no leg named', 'non-colluders named'], rows),
   ].join('\n');
-}
-
-function avg(cs: Float32Array[]): Float32Array {
-  const out = new Float32Array(cs[0]!.length);
-  for (const c of cs) for (let i = 0; i < out.length; i++) out[i]! += c[i]! / cs.length;
-  return out;
 }
 
 function switching(cs: Float32Array[], sec: number): Float32Array {

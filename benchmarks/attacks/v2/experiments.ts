@@ -15,6 +15,7 @@
 import { PROFILE_V2, WEIGHT_BINS, LegPattern } from '../earmark.js';
 import {
   RATE,
+  average,
   SCENARIO,
   codec,
   concat,
@@ -551,8 +552,8 @@ export async function expCollude(ctx: Ctx): Promise<string> {
   const r = rng(31337);
   const starts = Array.from({ length: nClips }, () => Math.round(r() * (T - 31) * 10) / 10);
   const modes: { name: string; legs: number; make: (c: Float32Array[], start: number, i: number) => Float32Array }[] = [
-    { name: 'average of 2 (A, B)', legs: 2, make: (c) => avg(c) },
-    { name: 'average of 3 (A, B, C)', legs: 3, make: (c) => avg(c) },
+    { name: 'average of 2 (A, B)', legs: 2, make: (c) => average(c) },
+    { name: 'average of 3 (A, B, C)', legs: 3, make: (c) => average(c) },
     { name: 'minimum of 2 (A, B)', legs: 2, make: (c, s) => minimum(c, s, adversary!.est, adversary!.kvH) },
     { name: 'minimum of 3 (A, B, C)', legs: 3, make: (c, s) => minimum(c, s, adversary!.est, adversary!.kvH) },
     { name: 'switch A/B every 1-4 s', legs: 2, make: (c, _s, i) => switching(c, rng(555 + i)) },
@@ -613,12 +614,6 @@ export async function expCollude(ctx: Ctx): Promise<string> {
     '',
     table(['combination', 'every colluder named', 'fraction', 'each leg named (z min, median)', 'no leg named', 'non-colluders named', 'key z median', 'SNR vs leg A copy (dB)', 'payload: valid check code (whose id)'], rows),
   ].join('\n');
-}
-
-function avg(cs: readonly Float32Array[]): Float32Array {
-  const out = new Float32Array(cs[0]!.length);
-  for (const c of cs) for (let i = 0; i < out.length; i++) out[i]! += c[i]! / cs.length;
-  return out;
 }
 
 /** The copies in turn, each segment 1-4 s (uniform), cut sample-aligned. */

@@ -38,6 +38,8 @@ import { nullScaleOf } from './statistics.js';
 import { DETECT_DEFAULTS } from './types.js';
 import { disjointFindings } from './windows.js';
 import { LEG_STATISTICS, keyWeights, legStatistic, preparePlace } from './leg-statistic.js';
+import type { PreparedPlace } from './leg-statistic.js';
+import type { TileFeatures } from '../features/tiles.js';
 import type { CandidateScore, DetectOptions } from './types.js';
 
 /** Decoy legs scored at the level-0 windows' proposals (the empirical check of the bound). */
@@ -134,6 +136,16 @@ export function detectSpanV2(samples: Float32Array, sampleRate: number, opts: De
   const decoyZ: number[] = [];
   let places = 0;
   let bc = new Float64Array(0);
+  // A window's tiles at one alignment, prepared for the legs' statistics. The soft host bits
+  // (host-hash.ts) depend on the session cells, i.e. on n0 mod 4: the same for every block and
+  // cycle tried at the alignment. Grows the block-sum scratch `bc` as needed.
+  const prepareAt = (f: TileFeatures, hyp: Found['hyp'], n0: number, ma: number, mb: number): PreparedPlace => {
+    const host = hostHash.bits(analysis, hyp, n0, ma, mb);
+    for (let i = 0; i < host.length; i++) host[i] = softBit(host[i]!);
+    const place = preparePlace(f, host, n0 % P, ma, mb, K, P);
+    if (bc.length < place.qBlock.length) bc = new Float64Array(2 * place.qBlock.length);
+    return place;
+  };
   for (let wi = 0; wi < windows.length; wi++) {
     const w = windows[wi]!;
     for (const p of proposalsOf(s.best[0]![wi], s.entries[0]![wi]!)) {
@@ -141,13 +153,9 @@ export function detectSpanV2(samples: Float32Array, sampleRate: number, opts: De
       const [ma, mb] = chipRange(w, p.hyp, Tc, f.chips);
       if (mb - ma < P) continue;
       const shift = p.n0 % P;
-      // Soft host bits of the window's tiles (host-hash.ts): they depend on the session cells, i.e. on n0 mod 4, the same for every block and cycle tried here.
-      const host = hostHash.bits(analysis, p.hyp, p.n0, ma, mb);
-      for (let i = 0; i < host.length; i++) host[i] = softBit(host[i]!);
-      const place = preparePlace(f, host, shift, ma, mb, K, P);
-      if (bc.length < place.qBlock.length) bc = new Float64Array(2 * place.qBlock.length);
       const res: ResidueScores = { a: new Float64Array(profile.blockPeriods[0]), b: new Float64Array(profile.blockPeriods[1]), cSync: 0, v: 0 };
       if (!s.search.fullScore(keyTables, f, ma, mb, shift, res)) continue;
+      const place = prepareAt(f, p.hyp, p.n0, ma, mb);
       for (const block of topBlocks(res, w.level === 0 ? BLOCKS_PER_PROPOSAL : BLOCKS_PER_SUBPROPOSAL, profile)) {
       const pn0 = block * P + shift;
       const weights = keyWeights(f, keyTables.pattern, pn0, ma, mb, profile);
@@ -231,16 +239,13 @@ export function detectSpanV2(samples: Float32Array, sampleRate: number, opts: De
       const w = windows[x.window]!;
       const f = features.exact(x.hyp, w);
       const [ma, mb] = chipRange(w, x.hyp, Tc, f.chips);
-      const host = hostHash.bits(analysis, x.hyp, x.n0, ma, mb);
-      for (let i = 0; i < host.length; i++) host[i] = softBit(host[i]!);
-      const place = preparePlace(f, host, x.n0 % P, ma, mb, K, P);
-      if (bc.length < place.qBlock.length) bc = new Float64Array(2 * place.qBlock.length);
-      return { x, place, ma, mb, weights: keyWeights(f, keyPattern, x.n0, ma, mb, profile) };
+      return { x, place: prepareAt(f, x.hyp, x.n0, ma, mb), ma, mb, weights: keyWeights(f, keyPattern, x.n0, ma, mb, profile) };
     });
     let named = 0;
+    const fast = new Set(out.map((l) => l.token));
     for (let ci = 0; ci < legs.length; ci++) {
       const token = opts.candidates[ci]!;
-      if (out.some((l) => l.token === token)) continue;
+      if (fast.has(token)) continue;
       const at = prepared.map(({ x, place, ma, mb, weights }): LegFound => ({ ...x, z: legStatistic(place, legs[ci]!, x.n0 + x.alias * cycleChips, ma, mb, weights, bc) }));
       const top = at.reduce((a, b) => (b.z > a.z ? b : a));
       const pTop = p2(top.z);
@@ -325,15 +330,16 @@ export function topBlocks(res: ResidueScores, count: number, profile: MarkProfil
   return top.map((t) => t.b);
 }
 
+/** The same alignment: rate, frequency scale and phase (the kind follows from rate and frequency scale). */
 function sameHyp(a: Found['hyp'], b: Found['hyp']): boolean {
-  return a.rate === b.rate && a.freqScale === b.freqScale && a.phaseSec === b.phaseSec && a.kind === b.kind;
+  return a.rate === b.rate && a.freqScale === b.freqScale && a.phaseSec === b.phaseSec;
 }
 
 /** A window's proposals: its best (refined) alignment and its other top sync entries, each alignment once. */
 export function proposalsOf(best: Found | undefined, entries: readonly Found[]): Found[] {
   const out: Found[] = [];
   for (const x of best ? [best, ...entries] : entries) {
-    if (out.some((y) => y.n0 === x.n0 && y.hyp.rate === x.hyp.rate && y.hyp.freqScale === x.hyp.freqScale && y.hyp.phaseSec === x.hyp.phaseSec)) continue;
+    if (out.some((y) => y.n0 === x.n0 && sameHyp(y.hyp, x.hyp))) continue;
     out.push(x);
   }
   return out;
