@@ -47,7 +47,7 @@ import { DetectorCache, detect } from '../lib/mark/detect/index.js';
 import { LEG_STATISTICS, keyWeights, legStatistic, preparePlace } from '../lib/mark/detect/leg-statistic.js';
 import type { PreparedPlace } from '../lib/mark/detect/leg-statistic.js';
 import { searchSpan } from '../lib/mark/detect/search-span.js';
-import { BLOCKS_PER_PROPOSAL, BLOCKS_PER_SUBPROPOSAL, proposalsOf, topBlocks } from '../lib/mark/detect/span-v2.js';
+import { BLOCKS_PER_PROPOSAL, BLOCKS_PER_SUBPROPOSAL, KEY_LAYER_PLAN, proposalsOf, topBlocks } from '../lib/mark/detect/span-v2.js';
 import type { SpanSearch } from '../lib/mark/detect/search-span.js';
 import type { ResidueScores } from '../lib/mark/detect/timecode-search.js';
 import { DETECT_DEFAULTS } from '../lib/mark/detect/types.js';
@@ -436,7 +436,7 @@ function enumeratePlaces(s: SpanSearch, keyTables: ReturnType<DetectorCache['tab
   const out: PlaceGroup[] = [];
   for (let wi = 0; wi < s.windows.length; wi++) {
     const w = s.windows[wi]!;
-    for (const p of proposalsOf(s.best[0]![wi], s.entries[0]![wi]!)) {
+    for (const p of proposalsOf(s.best[0]![wi], s.entries[0]![wi]!, PROFILE.chipSec)) {
       const f = s.features.exact(p.hyp, w);
       const [ma, mb] = chipRange(w, p.hyp, Tc, f.chips);
       if (mb - ma < P) continue;
@@ -514,7 +514,7 @@ function spanPlaces(samples: Float32Array, alpha: number, r: RandomStream): { s:
   const cache = new DetectorCache();
   const ctx = { cache, workspace: new Workspace() };
   const keyTables = cache.tables(key, { keyLayer: true }, PROFILE);
-  const s = searchSpan(samples, RATE, { key, candidates: [], profile: PROFILE, alpha }, PROFILE, { candidates: [keyTables], crossFit: false, keepEntries: true }, ctx);
+  const s = searchSpan(samples, RATE, { key, candidates: [], profile: PROFILE, alpha }, PROFILE, { candidates: [keyTables], ...KEY_LAYER_PLAN }, ctx);
   if (!s) return undefined;
   const groups = enumeratePlaces(s, keyTables, PROFILE);
   const count = groups.reduce((a, g) => a + g.n0s.length, 0);

@@ -51,6 +51,14 @@ const LEG_DECOYS = 16;
  * statistic at the true alignment 6.8-8.1); the count grows by this factor, the threshold by ~0.4 z.
  */
 export const BLOCKS_PER_PROPOSAL = 16;
+/**
+ * The named-place stage's tolerance (chips) between a named alignment's session mapping and a key-
+ * layer proposal of another window: a proposal within a quarter chip (8 ms) of the named session
+ * time at clip time 0 is the same alignment seen from that window.
+ */
+const NAMED_PHASE_TOL = 0.25;
+/** The key-layer search's plan (search-span.ts), shared with the tail benchmark. */
+export const KEY_LAYER_PLAN = Object.freeze({ crossFit: false, keepEntries: true, refineAll: true });
 /** Blocks per proposal in the shorter windows (levels > 0): they only localize what a longer window already found, and a block wrong there is right in the window around it. */
 export const BLOCKS_PER_SUBPROPOSAL = 4;
 
@@ -80,7 +88,7 @@ export interface ExhaustiveSummary {
 export interface SecondStageSummary {
   /** candidates x places x 2 statistics. */
   hypotheses: number;
-  /** Distinct places (window, alignment, session chip) where a leg was named. */
+  /** Distinct places (window, alignment, session chip): where a leg was named, and the same alignments in the level-0 windows. */
   places: number;
   /** Legs named by this stage. */
   legs: number;
@@ -118,7 +126,7 @@ export function detectSpanV2(samples: Float32Array, sampleRate: number, opts: De
     key: { score: 0, pValue: 1, hypotheses: 0, nullScale: 1 },
     decoyLegs: { samples: 0, rms: 0, max: 0 },
   });
-  const s = searchSpan(samples, sampleRate, opts, profile, { candidates: [keyTables], crossFit: false, keepEntries: true }, ctx);
+  const s = searchSpan(samples, sampleRate, opts, profile, { candidates: [keyTables], ...KEY_LAYER_PLAN }, ctx);
   if (!s) return empty(samples.length / sampleRate);
   const { analysis, windows, features } = s;
   const D = analysis.durationSec;
@@ -148,7 +156,7 @@ export function detectSpanV2(samples: Float32Array, sampleRate: number, opts: De
   };
   for (let wi = 0; wi < windows.length; wi++) {
     const w = windows[wi]!;
-    for (const p of proposalsOf(s.best[0]![wi], s.entries[0]![wi]!)) {
+    for (const p of proposalsOf(s.best[0]![wi], s.entries[0]![wi]!, Tc)) {
       const f = features.exact(p.hyp, w);
       const [ma, mb] = chipRange(w, p.hyp, Tc, f.chips);
       if (mb - ma < P) continue;
@@ -221,31 +229,53 @@ export function detectSpanV2(samples: Float32Array, sampleRate: number, opts: De
     out.push({ token, pValue: pTop, score: top.z, findings: findingsOf(ci, picked, pOf), speed: top.hyp.rate, speedKind: top.hyp.kind, multiplier: split * hypotheses, search: 'fast-path' });
   }
 
-  // 4b. The named-place stage: every leg not named, at the places (window, alignment, session
-  // chip) where a leg was named. Copies of several legs averaged or switched (collusion), or legs
-  // mixed, share the session timeline, so each colluder's own layer sits at the place where the
-  // strongest one was found, at a fraction of its strength; tested there alone, the count is
-  // candidates x places x 2 instead of the fast path's thousands of places. A place was chosen by
-  // the named legs' signs (and the key layer), independent of an absent candidate's signs, so that
-  // candidate's statistic there is still a weighted sum of fair signs under the null.
+  // 4b. The named-place stage: every leg not named, at the session alignments where a leg was
+  // named. Copies of several legs averaged or switched (collusion), or legs mixed, share the session
+  // timeline, so each colluder's own layer sits at the alignment where the strongest one was found,
+  // at a fraction of its strength; tested there alone, the count is candidates x places x 2 instead
+  // of the fast path's thousands of places. The places of a named alignment are its own window and
+  // every level-0 window (the longest, where an averaged colluder's evidence pools: the named leg's
+  // best window may be a short one where it happened to be strongest), in each at the key layer's
+  // proposal whose session mapping is the named one (session time at clip time 0 within
+  // NAMED_PHASE_TOL chips). Places are chosen by the named legs' statistics and the key layer, not by
+  // an absent candidate's signs, so its statistic there is still a weighted sum of fair signs.
   let second: SecondStageSummary | undefined;
   if (out.length > 0) {
     const uniq: LegFound[] = [];
-    for (const x of namedPlaces)
+    const add = (x: LegFound): void => {
       if (!uniq.some((y) => y.window === x.window && y.n0 === x.n0 && y.alias === x.alias && sameHyp(y.hyp, x.hyp))) uniq.push(x);
-    const hyp2 = legs.length * uniq.length * LEG_STATISTICS;
-    const p2 = (z: number): number => Math.min(1, split * boundedPValue(z, hyp2));
-    const prepared = uniq.map((x) => {
+    };
+    for (const x of namedPlaces) add(x);
+    for (const x of [...uniq]) {
+      // Session time at clip time 0 (first cycle): tau0 = n0 Tc - phase (search.ts: clip time t is relative chip (t rate - phase) / Tc).
+      const tau0 = x.n0 * Tc - x.hyp.phaseSec;
+      for (let wi = 0; wi < windows.length; wi++) {
+        if (windows[wi]!.level !== 0) continue;
+        add({ ...x, z: 0, window: wi });
+        for (const p of proposalsOf(s.best[0]![wi], s.entries[0]![wi]!, Tc)) {
+          if (p.hyp.rate !== x.hyp.rate || p.hyp.freqScale !== x.hyp.freqScale) continue;
+          const u = (tau0 + p.hyp.phaseSec) / Tc;
+          const n0 = Math.round(u);
+          if (Math.abs(u - n0) > NAMED_PHASE_TOL) continue;
+          add({ z: 0, hyp: p.hyp, n0, window: wi, alias: x.alias });
+        }
+      }
+    }
+    const prepared = uniq.flatMap((x) => {
       const w = windows[x.window]!;
       const f = features.exact(x.hyp, w);
       const [ma, mb] = chipRange(w, x.hyp, Tc, f.chips);
-      return { x, place: prepareAt(f, x.hyp, x.n0, ma, mb), ma, mb, weights: keyWeights(f, keyPattern, x.n0, ma, mb, profile) };
+      const n = x.n0 + x.alias * cycleChips;
+      if (mb - ma < P || n + ma < 0 || n + mb > reachChips) return [];
+      return [{ x, place: prepareAt(f, x.hyp, x.n0, ma, mb), ma, mb, weights: keyWeights(f, keyPattern, x.n0, ma, mb, profile) }];
     });
+    const hyp2 = legs.length * prepared.length * LEG_STATISTICS;
+    const p2 = (z: number): number => Math.min(1, split * boundedPValue(z, hyp2));
     let named = 0;
     const fast = new Set(out.map((l) => l.token));
     for (let ci = 0; ci < legs.length; ci++) {
       const token = opts.candidates[ci]!;
-      if (fast.has(token)) continue;
+      if (fast.has(token) || prepared.length === 0) continue;
       const at = prepared.map(({ x, place, ma, mb, weights }): LegFound => ({ ...x, z: legStatistic(place, legs[ci]!, x.n0 + x.alias * cycleChips, ma, mb, weights, bc) }));
       const top = at.reduce((a, b) => (b.z > a.z ? b : a));
       const pTop = p2(top.z);
@@ -255,7 +285,7 @@ export function detectSpanV2(samples: Float32Array, sampleRate: number, opts: De
       out.push({ token, pValue: pTop, score: top.z, findings: findingsOf(ci, picked, p2), speed: top.hyp.rate, speedKind: top.hyp.kind, multiplier: split * hyp2, search: 'named-place' });
       named++;
     }
-    second = { hypotheses: hyp2, places: uniq.length, legs: named };
+    second = { hypotheses: hyp2, places: prepared.length, legs: named };
   }
   // 5. The exhaustive search (exhaustive.ts) when the fast path named no leg and the registry gave spans.
   let exhaustive: ExhaustiveSummary | undefined;
@@ -335,11 +365,17 @@ function sameHyp(a: Found['hyp'], b: Found['hyp']): boolean {
   return a.rate === b.rate && a.freqScale === b.freqScale && a.phaseSec === b.phaseSec;
 }
 
-/** A window's proposals: its best (refined) alignment and its other top sync entries, each alignment once. */
-export function proposalsOf(best: Found | undefined, entries: readonly Found[]): Found[] {
+/**
+ * A window's proposals: its best (refined) alignment and its other top sync entries, each alignment
+ * once. An entry at the best's rate whose session mapping lies within a quarter chip of the best's
+ * is the coarse alignment the refinement started from (or its neighbour): the same place, dropped.
+ */
+export function proposalsOf(best: Found | undefined, entries: readonly Found[], chipSec: number): Found[] {
   const out: Found[] = [];
+  const tau0 = (x: Found): number => x.n0 * chipSec - x.hyp.phaseSec;
   for (const x of best ? [best, ...entries] : entries) {
     if (out.some((y) => y.n0 === x.n0 && sameHyp(y.hyp, x.hyp))) continue;
+    if (best && x !== best && x.hyp.rate === best.hyp.rate && x.hyp.freqScale === best.hyp.freqScale && Math.abs(tau0(x) - tau0(best)) <= chipSec / 4 + 1e-9) continue;
     out.push(x);
   }
   return out;
