@@ -52,6 +52,12 @@ export interface Ctx extends CtxV1 {
   levels?: number[];
   /** collude: only the combinations whose name starts with one of these (e.g. 'average'). Default all. */
   modes?: string[];
+  /**
+   * forge: scan with the first N registered tokens (>= 2: leg A and leg B come first). Default all
+   * 64. Fewer candidates make the forger's task easier (leg A's statistics do not depend on the other
+   * candidates; its count, hence its threshold, shrinks) and the exhaustive fallback cheaper.
+   */
+  candidates?: number;
 }
 
 export function defaultCtx(log: (s: string) => void, quick = false): Ctx {
@@ -279,7 +285,7 @@ interface ForgeTally {
 const newTally = (payRead = false): ForgeTally => ({ clips: 0, named: 0, zA: [], keyZ: [], snr: [], flagged: 0, others: 0, pay: 0, payRead });
 
 export async function expForge(ctx: Ctx): Promise<string> {
-  const cands = registry();
+  const cands = registry().slice(0, Math.max(2, ctx.candidates ?? 64));
   const T = ctx.lengths?.[0] ?? (ctx.quick ? 600 : 7200);
   const specA = legSpec(ctx, 'aac:64', T, SCENARIO.legA);
   const specB = legSpec(ctx, 'aac:64', T, 'leg-B');
@@ -400,7 +406,7 @@ export async function expForge(ctx: Ctx): Promise<string> {
     '',
     `**${totalNamed} of ${total} forged clips of the keyless classes named leg A** (largest leg-A statistic over all of them: z ${fmtNum(zMaxAll)}). Stated limits, counted apart (their forgeries carry leg A's own loudness envelope or speech): the host-binding attack named leg A in ${limitNamed('contour')} clips, same-content framing in ${limitNamed('same')}.`,
     '',
-    `The forger holds ${fmtLen(T)} of leg A's downlink (AAC 64k) and, for the copy by ratio and same-content framing, leg B's downlink of the same session (same speech, its own mark). Key estimate: section 1's fold and rank-one estimators on all ${fmtLen(T)} (soft sync signs, hard timecode signs), payload bands folded modulo 8.192 s. Leg estimate: the single shot (soft, scaled to unit RMS) from the 30 s of leg A's recording whose session time the forged clip claims (a different stretch per target clip). The forger's modulator is benchmarks/attacks/modulator.ts (earmark's masking model and a constant-ratio budget), the target's chip j playing the attacker's chip m0 + j (frames centred in the chips, as the embedder); key + leg values are (s_key + v_leg) / sqrt 2, the mark's own composition. The copy by ratio imposes log(E_A / E_B) per 16 ms frame and band (clipped at +-1) as a gain exp(v / 2), the key estimate added with half the change's energy. SNR = the whole change against the target (against leg B's recording for same-content framing). Targets: ${clips.length} clips of 30 s (${new Set(clips.map((c) => c.name.split('#')[0])).size} voices from models/speech, never in leg A's material). Chain, then \`detect\` with the 64 registered tokens, PROFILE_V2, legSpans covering the material (system.ts). "key z" = the key layer's statistic (names no leg). "flagged" = result.forgery.suspected. ${fb.text()}`,
+    `The forger holds ${fmtLen(T)} of leg A's downlink (AAC 64k) and, for the copy by ratio and same-content framing, leg B's downlink of the same session (same speech, its own mark). Key estimate: section 1's fold and rank-one estimators on all ${fmtLen(T)} (soft sync signs, hard timecode signs), payload bands folded modulo 8.192 s. Leg estimate: the single shot (soft, scaled to unit RMS) from the 30 s of leg A's recording whose session time the forged clip claims (a different stretch per target clip). The forger's modulator is benchmarks/attacks/modulator.ts (earmark's masking model and a constant-ratio budget), the target's chip j playing the attacker's chip m0 + j (frames centred in the chips, as the embedder); key + leg values are (s_key + v_leg) / sqrt 2, the mark's own composition. The copy by ratio imposes log(E_A / E_B) per 16 ms frame and band (clipped at +-1) as a gain exp(v / 2), the key estimate added with half the change's energy. SNR = the whole change against the target (against leg B's recording for same-content framing). Targets: ${clips.length} clips of 30 s (${new Set(clips.map((c) => c.name.split('#')[0])).size} voices from models/speech, never in leg A's material). Chain, then \`detect\` with ${cands.length === 64 ? 'the 64 registered tokens' : `the first ${cands.length} of the 64 registered tokens (leg A and leg B among them; fewer candidates only lower leg A's threshold)`}, PROFILE_V2, legSpans covering the material (system.ts). "key z" = the key layer's statistic (names no leg). "flagged" = result.forgery.suspected. ${fb.text()}`,
     '',
     'Controls (the target clips, no forgery):',
     '',
