@@ -16,7 +16,7 @@
  *    key-layer search (detect/search-span.ts) proposes places exactly as span-v2.ts enumerates
  *    them (a grid of phases and random session chips where it proposes fewer than MIN_PLACES), and
  *    at every place fresh decoy tokens -- each trial a token of its own, so the trials are
- *    independent given the host -- are scored with the detector's own functions (preparePlace,
+ *    independent given the host -- are scored with the detector's own functions (prepareLegPlace,
  *    keyWeights, legStatistic, imported, not reimplemented). legStatistic returns
  *    max(plain, weighted); the two are read separately through the same function: with every
  *    block weight 1 the weighted sum equals the plain one (so the call returns the signed plain
@@ -44,7 +44,7 @@ import { pathToFileURL } from 'node:url';
 import { applyChain, randomStream } from '../lib/channel/index.js';
 import type { RandomStream } from '../lib/channel/index.js';
 import { DetectorCache, detect } from '../lib/mark/detect/index.js';
-import { LEG_STATISTICS, keyWeights, legStatistic, preparePlace } from '../lib/mark/detect/leg-statistic.js';
+import { LEG_STATISTICS, keyWeights, legStatistic, prepareLegPlace } from '../lib/mark/detect/leg-statistic.js';
 import type { PreparedPlace } from '../lib/mark/detect/leg-statistic.js';
 import { searchSpan } from '../lib/mark/detect/search-span.js';
 import { BLOCKS_PER_PROPOSAL, BLOCKS_PER_SUBPROPOSAL, KEY_LAYER_PLAN, proposalsOf, topBlocks } from '../lib/mark/detect/span-v2.js';
@@ -53,7 +53,6 @@ import type { ResidueScores } from '../lib/mark/detect/timecode-search.js';
 import { DETECT_DEFAULTS } from '../lib/mark/detect/types.js';
 import { Workspace } from '../lib/mark/detect/workspace.js';
 import { embedAudio } from '../lib/mark/embed.js';
-import { softBit } from '../lib/mark/host-hash.js';
 import { keyFromBytes } from '../lib/mark/keys.js';
 import type { MarkKey } from '../lib/mark/keys.js';
 import { LegLayer } from '../lib/mark/pattern.js';
@@ -528,8 +527,6 @@ function spanPlaces(samples: Float32Array, alpha: number, r: RandomStream): { s:
  */
 function runTrials(s: SpanSearch, groups: PlaceGroup[], keyTables: ReturnType<DetectorCache['tables']>, hostHash: ReturnType<DetectorCache['hostHash']>, trialsPerPlace: number, acc: HostTrials, checkLeg: LegLayer | undefined): number {
   const profile = PROFILE;
-  const P = profile.period;
-  const K = profile.bands;
   const Tc = profile.chipSec;
   let checkMax = -Infinity;
   let bc = new Float64Array(0);
@@ -538,10 +535,7 @@ function runTrials(s: SpanSearch, groups: PlaceGroup[], keyTables: ReturnType<De
     const w = s.windows[g.wi]!;
     const f = s.features.exact(g.hyp, w);
     const [ma, mb] = chipRange(w, g.hyp, Tc, f.chips);
-    const shift = g.hostN0 % P;
-    const host = hostHash.bits(s.analysis, g.hyp, g.hostN0, ma, mb);
-    for (let i = 0; i < host.length; i++) host[i] = softBit(host[i]!);
-    const place: PreparedPlace = preparePlace(f, host, shift, ma, mb, K, P);
+    const place: PreparedPlace = prepareLegPlace(s.analysis, hostHash, keyTables.pattern, f, g.hyp, g.hostN0, ma, mb);
     const noPlain: PreparedPlace = { ...place, q: 0 };
     const B = place.qBlock.length;
     const ones = new Float64Array(B).fill(1);
@@ -940,7 +934,7 @@ function report(results: HostTrials[], fw: FwScan[], meta: RunMeta): string {
   L.push('');
   L.push('- Hosts (16 kHz mono, generated each run, never stored): a 1.024 s white-noise burst under a decaying envelope repeated exactly; two-bar drum and tonal loops (kick, snare, hi-hat, sawtooth bass, chord pad) repeated sample-exactly at 117, 120 and 123 BPM; ringback 425 Hz 1 s on / 4 s off and the US 440 + 480 Hz 2 s on / 4 s off; DTMF digit sequences (70-200 ms tones, 60-300 ms gaps); TPDF dither at -90 dBFS RMS and digital silence quantized to 16 bits with TPDF dither (values -1, 0, +1 LSB); the fixture voices (fixtures/speech, benchmarks/meeting.ts voiceLoop) gained +30 dB and hard-clipped; the same speech unclipped; a 2-hour loop of it. "+v2": marked with mark v2 (Embedder, PROFILE_V2) for one real leg (never a candidate or decoy here) before any clipping; "+aac64": then through AAC 64k (lib/channel applyChain).');
   L.push(`- Places: the key-layer search of detect/search-span.ts with the key layer as its one candidate, then every window's proposals, the key layer's top blocks per proposal (16 at level 0, 4 below) and every key-layer cycle within the reach -- span-v2.ts step 2, with its own helpers (topBlocks, proposalsOf, imported); where the key layer proposed fewer than ${MIN_PLACES} places (unmarked hosts), level-0 windows at rate 1, the coarse chip phases and random session chips fill up to ${MIN_PLACES}. The 2-hour clip: ${LONG_PIECES} of its pieces (256 s, as detect() cuts it, searched at alpha / pieces), spread over its length.`);
-  L.push(`- Trials: at each place, ceil(${TRIALS_PER_HOST.toLocaleString('en-US')} / places) fresh decoy tokens (DecoyRef indices from 1,000,000 up, one per trial; the detector's own decoys use 0-127) scored with preparePlace / keyWeights / legStatistic from lib/mark/detect/leg-statistic.ts. Plain and weighted are read through legStatistic itself: all block weights 1 make the weighted sum equal the plain one (the call returns the signed plain Z), and q = 0 zeroes the plain one (the call returns max(0, weighted)); both tails at z >= 1 are exact. Trials are independent given the host (distinct tokens: independent PRF streams); the interval is the two-sided 95% Clopper-Pearson interval of the pooled count (trials at different places are not identically distributed; the pooled count's variance is then at most the binomial one, so the interval stays conservative).`);
+  L.push(`- Trials: at each place, ceil(${TRIALS_PER_HOST.toLocaleString('en-US')} / places) fresh decoy tokens (DecoyRef indices from 1,000,000 up, one per trial; the detector's own decoys use 0-127) scored with prepareLegPlace / keyWeights / legStatistic from lib/mark/detect/leg-statistic.ts. Plain and weighted are read through legStatistic itself: all block weights 1 make the weighted sum equal the plain one (the call returns the signed plain Z), and q = 0 zeroes the plain one (the call returns max(0, weighted)); both tails at z >= 1 are exact. Trials are independent given the host (distinct tokens: independent PRF streams); the interval is the two-sided 95% Clopper-Pearson interval of the pooled count (trials at different places are not identically distributed; the pooled count's variance is then at most the binomial one, so the interval stays conservative).`);
   L.push('- Validated floor: the smallest bound level b(z*) such that at every z <= z* (step 0.01 from z = 1) the interval\'s upper end is at most b(z). Below it nothing is validated empirically.');
   L.push('- Family-wise: detect(clip, { key, candidates, profile: PROFILE_V2 }) with 64 candidate tokens never embedded, on clips of 10, 30 and 64 s cut at random from each host' + (FW_LONG ? ', and the 2-hour clip scanned whole (in pieces, as detect() does)' : '') + '; every candidate\'s reported p-value counts.');
   L.push('');

@@ -7,7 +7,11 @@
  * Under the null (the leg is not in the audio) each is a weighted sum of fair, independent signs,
  * so its tail is bounded by stats.ts signSumTail whatever the host.
  */
+import type { BandAnalysis } from '../features/analysis.js';
 import type { TileFeatures } from '../features/tiles.js';
+import { softBit } from '../host-hash.js';
+import type { HostHash } from '../host-hash.js';
+import type { Hypothesis } from '../search.js';
 import type { LegLayer, LegPattern } from '../pattern.js';
 import type { MarkProfile } from '../profile.js';
 
@@ -88,6 +92,18 @@ export function preparePlace(f: TileFeatures, host: Float64Array, shift: number,
 }
 
 /**
+ * The place as the detector prepares it (span-v2.ts, and the tail benchmark through this function):
+ * soft host bits of the session cells at key-layer alignment n0 (n0 mod 4 fixes the cells), the
+ * key layer's part regressed out of the features at n0 (withoutKeyLayer), then preparePlace.
+ */
+export function prepareLegPlace(analysis: BandAnalysis, hostHash: HostHash, keyLayer: LegPattern, f: TileFeatures, hyp: Hypothesis, n0: number, ma: number, mb: number): PreparedPlace {
+  const profile = analysis.profile;
+  const host = hostHash.bits(analysis, hyp, n0, ma, mb);
+  for (let i = 0; i < host.length; i++) host[i] = softBit(host[i]!);
+  return preparePlace(withoutKeyLayer(f, keyLayer, n0, ma, mb, profile), host, n0 % profile.period, ma, mb, profile.bands, profile.period);
+}
+
+/**
  * A leg's statistic at a prepared place with relative chip ma at session chip n0 + ma: the larger
  * of the plain self-normalized correlation with the leg layer's signs and the key-weighted one
  * (weights per block: keyWeights). Scratch `bc` holds at least a block sum per block.
@@ -114,4 +130,51 @@ export function legStatistic(pl: PreparedPlace, leg: LegLayer, n0: number, ma: n
   const plain = pl.q > 0 ? c / Math.sqrt(pl.q) : 0;
   const weighted = qw > 0 ? cw / Math.sqrt(qw) : 0;
   return Math.max(plain, weighted);
+}
+
+/**
+ * The tile features with the key layer's part regressed out: the key layer (the same in every leg,
+ * independent of every leg's signs) is, for a leg's statistic, interference, and it is known at the
+ * key layer's alignment. A tile's residual feature (tiles.ts: its log energy minus the mean of its
+ * four neighbours, band-scaled) carries the key layer as q = s(n, k) - mean of the neighbours' s;
+ * per band, r' = r - beta_k q with beta_k the least-squares fit of r on q over the window's kept
+ * tiles. r' is a function of the audio, the key and the key layer's alignment only, so a leg's
+ * statistic on it stays a weighted sum of the leg's fair signs (the bound is unchanged). Payload
+ * bands are left as they are. Rows [ma, mb) are written; others are copied.
+ */
+export function withoutKeyLayer(f: TileFeatures, keyLayer: LegPattern, n0: number, ma: number, mb: number, profile: MarkProfile): TileFeatures {
+  const K = profile.bands;
+  const r = Float32Array.from(f.r);
+  const skip = new Uint8Array(K);
+  for (const b of profile.payloadBands) skip[b] = 1;
+  const M = mb - ma;
+  if (M <= 0) return { ...f, r };
+  // Key signs of rows ma - 1 .. mb (one row of margin each side).
+  const S = new Int8Array((M + 2) * K);
+  for (let j = 0; j < M + 2; j++) for (let k = 0; k < K; k++) S[j * K + k] = keyLayer.sign(n0 + ma - 1 + j, k);
+  const q = new Float64Array(M * K);
+  const num = new Float64Array(K);
+  const den = new Float64Array(K);
+  for (let j = 0; j < M; j++) {
+    const row = (j + 1) * K;
+    for (let k = 0; k < K; k++) {
+      const v = r[(ma + j) * K + k]!;
+      if (v === 0 || skip[k]) continue;
+      let nb = S[row - K + k]! + S[row + K + k]!;
+      let cnt = 2;
+      if (k > 0) (nb += S[row + k - 1]!), cnt++;
+      if (k < K - 1) (nb += S[row + k + 1]!), cnt++;
+      const qq = S[row + k]! - nb / cnt;
+      q[j * K + k] = qq;
+      num[k]! += v * qq;
+      den[k]! += qq * qq;
+    }
+  }
+  for (let j = 0; j < M; j++)
+    for (let k = 0; k < K; k++) {
+      const i = (ma + j) * K + k;
+      if (r[i] === 0 || skip[k] || !(den[k]! > 0)) continue;
+      r[i] = r[i]! - (num[k]! / den[k]!) * q[j * K + k]!;
+    }
+  return { ...f, r };
 }

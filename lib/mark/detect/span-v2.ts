@@ -37,7 +37,7 @@ import type { SegmentFinding } from './segments.js';
 import { nullScaleOf } from './statistics.js';
 import { DETECT_DEFAULTS } from './types.js';
 import { disjointFindings } from './windows.js';
-import { LEG_STATISTICS, keyWeights, legStatistic, preparePlace } from './leg-statistic.js';
+import { LEG_STATISTICS, keyWeights, legStatistic, prepareLegPlace } from './leg-statistic.js';
 import type { PreparedPlace } from './leg-statistic.js';
 import type { TileFeatures } from '../features/tiles.js';
 import type { CandidateScore, DetectOptions } from './types.js';
@@ -148,9 +148,7 @@ export function detectSpanV2(samples: Float32Array, sampleRate: number, opts: De
   // (host-hash.ts) depend on the session cells, i.e. on n0 mod 4: the same for every block and
   // cycle tried at the alignment. Grows the block-sum scratch `bc` as needed.
   const prepareAt = (f: TileFeatures, hyp: Found['hyp'], n0: number, ma: number, mb: number): PreparedPlace => {
-    const host = hostHash.bits(analysis, hyp, n0, ma, mb);
-    for (let i = 0; i < host.length; i++) host[i] = softBit(host[i]!);
-    const place = preparePlace(f, host, n0 % P, ma, mb, K, P);
+    const place = prepareLegPlace(analysis, hostHash, keyTables.pattern, f, hyp, n0, ma, mb);
     if (bc.length < place.qBlock.length) bc = new Float64Array(2 * place.qBlock.length);
     return place;
   };
