@@ -100,7 +100,7 @@ export function attribute(input: AttributionInput): Attribution {
   const alpha = input.detection.alpha;
   const forged = (input.marks ?? []).find((m) => m.forgery?.suspected);
   if (legs.length === 0 && forged) {
-    parts.push(`Possible copied or forged mark: ${forged.forgery!.reason}. No leg is named: attribution rests only on a leg's own layer, which cannot be copied onto other audio.`);
+    parts.push(`Possible copied or forged mark: ${forged.forgery!.reason}. No leg is named: attribution rests only on a leg's own layer, which never repeats and can be estimated only from a recording of that leg at the same moment.`);
   }
   if (legs.length === 0) {
     parts.push(
@@ -144,6 +144,11 @@ export function attribute(input: AttributionInput): Attribution {
       'p-values bound the chance of a false attribution under the stated search; they are not the probability that the attribution is right.',
       'Segment boundaries and edit times are located to the detector window resolution (seconds), not to the sample.',
       'The registry proves the order and integrity of its entries, not the time they were written; join times are the bridge\'s claims.',
+      ...(legs.some((l) => l.profile === 'v2')
+        ? [
+            "A v2 attribution shows that the clip was made from the named leg's downlink at the stated session time: that leg's own layer never repeats, so it can be estimated only from a recording of that leg at that moment. It does not show that the file is that recording unaltered: whoever holds such a recording can re-embed the mark in other audio given that recording's loudness contour (the README's Security section, measured).",
+          ]
+        : []),
       ...(input.marks ?? []).flatMap((m) =>
         legs.length === 0 && m.profile === 'v2' && m.exhaustiveSearch && m.exhaustiveSearch.legSpans === 0
           ? ['No leg had a leave time in the registry, so no exhaustive search over session offsets was possible: a v2 mark whose key-level layer was stripped is found only by that search.']
