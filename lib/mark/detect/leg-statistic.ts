@@ -149,9 +149,14 @@ export function withoutKeyLayer(f: TileFeatures, keyLayer: LegPattern, n0: numbe
   for (const b of profile.payloadBands) skip[b] = 1;
   const M = mb - ma;
   if (M <= 0) return { ...f, r };
-  // Key signs of rows ma - 1 .. mb (one row of margin each side).
+  // Key signs of rows ma - 1 .. mb (one row of margin each side), session chips taken modulo the
+  // key layer's cycle (it repeats exactly; LegPattern.sign wants n >= 0).
+  const cycle = profile.period * profile.blockPeriods[0] * profile.blockPeriods[1];
   const S = new Int8Array((M + 2) * K);
-  for (let j = 0; j < M + 2; j++) for (let k = 0; k < K; k++) S[j * K + k] = keyLayer.sign(n0 + ma - 1 + j, k);
+  for (let j = 0; j < M + 2; j++) {
+    const n = (((n0 + ma - 1 + j) % cycle) + cycle) % cycle;
+    for (let k = 0; k < K; k++) S[j * K + k] = keyLayer.sign(n, k);
+  }
   const q = new Float64Array(M * K);
   const num = new Float64Array(K);
   const den = new Float64Array(K);
