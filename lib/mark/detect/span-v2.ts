@@ -141,6 +141,9 @@ export function detectSpanV2(samples: Float32Array, sampleRate: number, opts: De
   const legs = opts.candidates.map((token) => ctx.cache.legLayer(opts.key, token, profile));
   const decoys = Array.from({ length: LEG_DECOYS }, (_, i) => ctx.cache.legLayer(opts.key, { decoy: i }, profile));
   const bestLeg: (LegFound | undefined)[][] = legs.map(() => windows.map(() => undefined));
+  // Each window's key-layer proposals, once: the fast path tests them, the named-place stage maps
+  // named alignments onto the level-0 windows' ones.
+  const proposals = windows.map((_, wi) => proposalsOf(s.best[0]![wi], s.entries[0]![wi]!, Tc));
   const decoyZ: number[] = [];
   let places = 0;
   let bc = new Float64Array(0);
@@ -154,7 +157,7 @@ export function detectSpanV2(samples: Float32Array, sampleRate: number, opts: De
   };
   for (let wi = 0; wi < windows.length; wi++) {
     const w = windows[wi]!;
-    for (const p of proposalsOf(s.best[0]![wi], s.entries[0]![wi]!, Tc)) {
+    for (const p of proposals[wi]!) {
       const f = features.exact(p.hyp, w);
       const [ma, mb] = chipRange(w, p.hyp, Tc, f.chips);
       if (mb - ma < P) continue;
@@ -250,7 +253,7 @@ export function detectSpanV2(samples: Float32Array, sampleRate: number, opts: De
       for (let wi = 0; wi < windows.length; wi++) {
         if (windows[wi]!.level !== 0) continue;
         add({ ...x, z: 0, window: wi });
-        for (const p of proposalsOf(s.best[0]![wi], s.entries[0]![wi]!, Tc)) {
+        for (const p of proposals[wi]!) {
           if (p.hyp.rate !== x.hyp.rate || p.hyp.freqScale !== x.hyp.freqScale) continue;
           const u = (tau0 + p.hyp.phaseSec) / Tc;
           const n0 = Math.round(u);
