@@ -10,8 +10,9 @@ import type { AudioBuffer } from '../lib/audio/types.js';
 import { decodeWav } from '../lib/audio/wav.js';
 import { applyChain, randomStream, simulateMeeting } from '../lib/channel/index.js';
 import type { MeetingParticipant, MeetingSimulation } from '../lib/channel/index.js';
-import { LegPattern, PROFILE_V1, alignmentOf, analyzeClip, embedAudio } from '../lib/mark/index.js';
-import type { BandAnalysis, MarkKey, MarkProfile } from '../lib/mark/index.js';
+import { LegPattern, PROFILE_V1, alignmentOf, analyzeClip, contentReference, embedAudio } from '../lib/mark/index.js';
+import type { BandAnalysis, ContentReference, MarkKey, MarkProfile } from '../lib/mark/index.js';
+import { toMono } from '../lib/audio/mono.js';
 import { root } from './lib.js';
 
 export const RATE = 16000;
@@ -62,6 +63,8 @@ export interface BenchMeeting {
   tokens: string[];
   /** Session offset of each leg's first sample. */
   offsets: number[];
+  /** The bridge's content reference of each leg's marked downlink (lib/mark/content-ref.ts), by token. */
+  references: Map<string, ContentReference>;
   /** Leg 0's marked downlink through the chain, without the own voice. */
   downlinkOnly: AudioBuffer;
   /** Meeting-time span from a random start holding L s of leg 0's downlink speech (undefined if the meeting ends first). */
@@ -107,7 +110,8 @@ export async function benchMeeting(opts: { seed: number; stream: string; chain: 
     }
     return undefined;
   };
-  return { sim, tokens, offsets, downlinkOnly, speechSpan, rnd };
+  const references = new Map(sim.downlinks.map((d, k) => [tokens[k]!, contentReference(toMono(d), d.sampleRate, { key, token: tokens[k]!, offsetSec: offsets[k]! })]));
+  return { sim, tokens, offsets, references, downlinkOnly, speechSpan, rnd };
 }
 
 /** A clip of the musts run (benchmarks/robustness.ts MUSTS=1 CLIPS_OUT=...): where it was cut and how it scored. */

@@ -17,7 +17,7 @@
 import { writeFileSync } from 'node:fs';
 import { applyChain, randomStream } from '../lib/channel/index.js';
 import { DetectorCache, PROFILE_V1, PROFILE_V2, detect, embedAudio, generateKey, keyFromBytes } from '../lib/mark/index.js';
-import type { DetectResult, MarkKey } from '../lib/mark/index.js';
+import type { ContentReference, DetectResult, MarkKey } from '../lib/mark/index.js';
 import { zForCorrectedP } from '../lib/mark/stats.js';
 import { markdownTable, provenance, v2WithKeyAmplitude, writeResult } from './lib.js';
 import { RATE, VOICES, benchMeeting, loadVoices, tokenFor, voiceLoop } from './meeting.js';
@@ -47,6 +47,8 @@ const MUST_SCALE = Number(process.env['MUST_SCALE'] ?? 1);
 /** The mark profile embedded and searched (PROFILE=v1|v2; default v1). KEY_AMP=a (v2): a study profile with the layers' amplitudes a and sqrt(1 - a^2) (benchmarks/layer-split.ts). */
 const KEY_AMP = process.env['KEY_AMP'];
 const PROFILE = (process.env['PROFILE'] ?? 'v1') === 'v2' ? (KEY_AMP ? v2WithKeyAmplitude(Number(KEY_AMP)) : PROFILE_V2) : PROFILE_V1;
+/** CONTENT=off: scan without the legs' content references (v2 only: on by default, as a registry holding them would). */
+const CONTENT = process.env['CONTENT'] !== 'off' && PROFILE.version === 2;
 const OUT_TAG = `${PROFILE.version === 2 ? '-v2' : ''}${KEY_AMP ? `-key${KEY_AMP}` : ''}`;
 
 const CONDITIONS: { name: string; chain: string; timeFactor: number; must?: number; goal?: number }[] = [
@@ -77,12 +79,14 @@ interface Cell {
   falseLegs: number;
   clipSec: number[];
   offsetConf: number[];
+  /** Content check of the right leg (CONTENT=on, v2): verdicts and agreements where it was named or rejected. */
+  content: { consistent: number; inconclusive: number; rejected: number; agreement: number[] };
 }
 
 function cellOf(map: Map<string, Cell>, key: string): Cell {
   let c = map.get(key);
   if (!c) {
-    c = { clips: [], trials: 0, hits: 0, zs: [], offsetErrMs: [], falseLegs: 0, clipSec: [], offsetConf: [] };
+    c = { clips: [], trials: 0, hits: 0, zs: [], offsetErrMs: [], falseLegs: 0, clipSec: [], offsetConf: [], content: { consistent: 0, inconclusive: 0, rejected: 0, agreement: [] } };
     map.set(key, c);
   }
   return c;
@@ -116,9 +120,16 @@ function frameSnrs(x: Float32Array, y: Float32Array): { overall: number; segment
 }
 
 /** Scan clip [start, end) s of a tap among the meeting's legs (leg 0 tapped) and record the outcome in a cell. */
-function scoreClip(cell: Cell, key: MarkKey, tap: Float32Array, tapRate: number, start: number, end: number, tokens: string[], offset0: number, timeFactor: number, record?: Omit<ClipRecord, 's0' | 's1' | 'z' | 'zNeed' | 'detected'>): void {
+function scoreClip(cell: Cell, key: MarkKey, tap: Float32Array, tapRate: number, start: number, end: number, tokens: string[], offset0: number, timeFactor: number, record?: Omit<ClipRecord, 's0' | 's1' | 'z' | 'zNeed' | 'detected'>, references?: Map<string, ContentReference>): void {
   const clip = tap.subarray(Math.round(start * tapRate), Math.round(end * tapRate));
-  const r: DetectResult = detect({ channels: [clip], sampleRate: tapRate }, { key, candidates: tokens, alpha: ALPHA, cache, profile: PROFILE });
+  const r: DetectResult = detect({ channels: [clip], sampleRate: tapRate }, { key, candidates: tokens, alpha: ALPHA, cache, profile: PROFILE, ...(references ? { contentReferences: references } : {}) });
+  const rightContent = (r.legs.find((l) => l.token === tokens[0]) ?? r.contentRejected?.find((l) => l.token === tokens[0]))?.content;
+  if (rightContent) {
+    if (rightContent.verdict === 'consistent') cell.content.consistent++;
+    else if (rightContent.verdict === 'inconsistent') cell.content.rejected++;
+    else if (rightContent.verdict === 'inconclusive') cell.content.inconclusive++;
+    if (rightContent.bits > 0) cell.content.agreement.push(rightContent.agreement);
+  }
   cell.trials++;
   cell.clipSec.push(end - start);
   const right = r.legs.find((l) => l.token === tokens[0]);
@@ -187,17 +198,17 @@ async function musts(key: MarkKey, voices: Map<string, Float32Array>, conditions
     for (let trial = TRIAL_START; trial < TRIAL_START + TRIALS; trial++) {
       // Seeds apart from the main run's (1000 * (condition + 1) + trial).
       const seed = 100000 + 1000 * (CONDITIONS.indexOf(cond) + 1) + trial;
-      const { sim, tokens, offsets, speechSpan } = await benchMeeting({ seed, stream: 'bench/robustness-musts', chain: cond.chain, key, voices, meetingSec: MEETING_SEC, profile: PROFILE });
+      const { sim, tokens, offsets, references, speechSpan } = await benchMeeting({ seed, stream: 'bench/robustness-musts', chain: cond.chain, key, voices, meetingSec: MEETING_SEC, profile: PROFILE });
       const tap = sim.tap!.channels[0]!;
       const tapRate = sim.tap!.sampleRate;
       const tapSec = tap.length / tapRate;
       for (let c = 0; c < CLIPS; c++) {
         const span = speechSpan(L);
         if (!span) continue;
-        scoreClip(cell, key, tap, tapRate, span[0] / cond.timeFactor, Math.min(tapSec, span[1] / cond.timeFactor), tokens, offsets[0]!, cond.timeFactor, { condition: cond.name, chain: cond.chain, trial, seed, meetingSec: MEETING_SEC, clip: c });
+        scoreClip(cell, key, tap, tapRate, span[0] / cond.timeFactor, Math.min(tapSec, span[1] / cond.timeFactor), tokens, offsets[0]!, cond.timeFactor, { condition: cond.name, chain: cond.chain, trial, seed, meetingSec: MEETING_SEC, clip: c }, CONTENT ? references : undefined);
       }
     }
-    console.log(`${cond.name} @ ${L} s: ${cell.hits}/${cell.trials} (min z ${quantile(cell.zs, 0).toFixed(1)})`);
+    console.log(`${cond.name} @ ${L} s: ${cell.hits}/${cell.trials} (min z ${quantile(cell.zs, 0).toFixed(1)})${CONTENT ? `; content consistent ${cell.content.consistent}, inconclusive ${cell.content.inconclusive}, rejected ${cell.content.rejected}, min agreement ${quantile(cell.content.agreement, 0).toFixed(3)}` : ''}`);
   }
   const rows = conditions.map((cond) => {
     const c = cells.get(cond.name)!;
@@ -210,6 +221,7 @@ async function musts(key: MarkKey, voices: Map<string, Float32Array>, conditions
       `${quantile(c.zs, 0.5).toFixed(1)} / ${quantile(c.zs, 0.01).toFixed(1)} / ${quantile(c.zs, 0).toFixed(1)}`,
       quantile(c.clipSec, 0.5).toFixed(1),
       c.falseLegs,
+      ...(CONTENT ? [`${c.content.consistent} / ${c.content.inconclusive} / ${c.content.rejected}`, c.content.agreement.length ? `${quantile(c.content.agreement, 0.5).toFixed(3)} / ${quantile(c.content.agreement, 0.01).toFixed(3)} / ${quantile(c.content.agreement, 0).toFixed(3)}` : '-'] : []),
     ];
   });
   const md = [
@@ -224,7 +236,13 @@ async function musts(key: MarkKey, voices: Map<string, Float32Array>, conditions
     'so they are not fully independent). Miss-rate bound: one-sided 95% Clopper-Pearson upper bound (the must asks',
     'for >= 99% detection; a bound <= 1% needs >= 299 clips without a miss).',
     '',
-    markdownTable(['condition', 'L', 'detected', 'rate', 'miss rate <= (95%)', 'z median / 1% / min', 'median clip s', 'false legs'], rows),
+    ...(CONTENT
+      ? [
+          "Content check on (v2): each leg's content reference (lib/mark/content-ref.ts, made from its marked downlink as the bridge would) is given to the detector; a leg found by its mark on content that disagrees with the reference is not named, so a rejection of the right leg counts as a miss. Content columns: the right leg's verdicts consistent / inconclusive (too little downlink speech compared) / rejected, and its agreement median / 1% / min.",
+          '',
+        ]
+      : []),
+    markdownTable(['condition', 'L', 'detected', 'rate', 'miss rate <= (95%)', 'z median / 1% / min', 'median clip s', 'false legs', ...(CONTENT ? ['content ok / inconcl. / rejected', 'agreement median / 1% / min'] : [])], rows),
     '',
     '## Session offset (these clips)',
     '',

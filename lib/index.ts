@@ -35,10 +35,13 @@ export { Embedder, embedAudio } from './mark/embed.js';
 export { PROFILE_V1, PROFILE_V2 } from './mark/profile.js';
 export type { MarkProfile } from './mark/profile.js';
 export type { EmbedOptions, EmbedderOptions } from './mark/embed.js';
+// Beside each Embedder the bridge runs a ContentReferenceWriter on the same audio; the scan checks a named leg's content against it
+export { ContentRefError, ContentReferenceWriter, contentReference, contentReferenceDigest, parseContentReference, serializeContentReference } from './mark/content-ref.js';
+export type { ContentReference } from './mark/content-ref.js';
 
 // Detection and the blind payload
 export { DetectorCache, detect } from './mark/detect/index.js';
-export type { CandidateScore, DetectOptions, DetectResult, DetectedLeg, ForgeryCheck, MarkSegment } from './mark/detect/index.js';
+export type { CandidateScore, DetectOptions, DetectResult, DetectedLeg, ForgeryCheck, LegContentCheck, MarkSegment } from './mark/detect/index.js';
 export { payloadId } from './mark/payload-layer.js';
 export { decodePayload } from './mark/payload-decode.js';
 export type { PayloadOptions, PayloadResult } from './mark/payload-decode.js';

@@ -21,6 +21,8 @@ import { HostHash, softBit } from '../../lib/mark/host-hash.js';
 
 export { Embedder, embedAudio, keyFromBytes, LegPattern, PROFILE_V1, crc8, payloadId, boostBin, WEIGHT_BINS, isSyncTile, bandGroup } from '../../lib/mark/index.js';
 // Mark v2 (PROFILE_V2): the key layer (LegPattern with { keyLayer: true }), the leg layer, the whole mark, the detector's table cache.
+export { ContentReferenceWriter, serializeContentReference, parseContentReference } from '../../lib/mark/index.js';
+export type { ContentReference } from '../../lib/mark/index.js';
 export { PROFILE_V2, LegLayer, MarkPatternV2, KEY_LAYER_TOKEN, DetectorCache, patternCycleSec } from '../../lib/mark/index.js';
 export type { MarkKey, MarkProfile, DetectOptions, DetectResult, PayloadResult, BandAnalysis, TileFeatures, Hypothesis } from '../../lib/mark/index.js';
 export type { FeatureGrid } from '../../lib/mark/features/grid.js';

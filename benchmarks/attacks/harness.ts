@@ -40,6 +40,8 @@ export interface ScanResult {
   forgery?: { suspected: boolean; reason: string };
   /** Marks whose detector has a slower fallback search (v2's exhaustive search over the legs' spans): its compute seconds when it ran. */
   fallbackSec?: number;
+  /** Marks whose detector checks content against the registry's reference: legs whose mark was found but whose content disagreed (not named). */
+  contentRejected?: { token: string; z: number; agreement: number }[];
 }
 
 export interface PayloadRead {
@@ -59,6 +61,8 @@ export interface MarkSystem {
   payload?(clip: Float32Array): PayloadRead;
   /** The payload id the mark gives a token (for scoring the blind payload). */
   payloadIdOf?(token: string): string;
+  /** Work the system needs before its first scan (e.g. building what its registry holds). */
+  prepare?(): Promise<void>;
   /** Tag of the embedder's current behaviour, part of the material cache's file names (a mark whose library changes under the suite gets fresh material). */
   cacheTag?(): string;
 }
@@ -187,7 +191,7 @@ export interface Chunk {
   audio: Float32Array;
 }
 
-const CACHE_DIR = process.env['EARMARK_ATTACK_CACHE'] ?? join(tmpdir(), 'earmark-attacks-cache');
+export const CACHE_DIR = process.env['EARMARK_ATTACK_CACHE'] ?? join(tmpdir(), 'earmark-attacks-cache');
 
 function cachePath(spec: MaterialSpec, i: number, len: number): string {
   const tag = `${spec.mark.name}${spec.mark.cacheTag ? `-${spec.mark.cacheTag()}` : ''}-${spec.token}-${spec.chain.replace(/[^a-z0-9.]+/gi, '_')}-${spec.offsetSec}-${spec.contentFrom ?? 0}-${spec.chunkSec ?? 300}-${i}-${len}`;

@@ -14,9 +14,10 @@
  * cores, so run experiments one at a time.
  */
 import { join } from 'node:path';
-import { provenance, writeSection } from './harness.js';
+import { provenance, scenarioKey, writeSection } from './harness.js';
 import * as v1 from './v1/experiments.js';
 import * as v2 from './v2/experiments.js';
+import { markV2 } from './v2/system.js';
 
 interface MarkSuite<C> {
   experiments: Record<string, (ctx: C) => Promise<string | Map<string, string>>>;
@@ -51,7 +52,7 @@ const SUITES: Record<'v1' | 'v2', MarkSuite<v1.Ctx> | MarkSuite<v2.Ctx>> = {
     order: ['summary', 'estimate', 'forge', 'strip', 'collude'],
     out: 'attacks-v2.md',
     defaultCtx: v2.defaultCtx,
-    header: `# Attacks on mark v2 (PROFILE_V2), by an adversary without the key\n\n${SCENARIO_TEXT("`detect(clip, {key, candidates, profile: PROFILE_V2, legSpans})` with its other defaults (alpha 1e-6 family-wise); legSpans = every token connected from session 0 s to the end of the scenario's material plus a minute (benchmarks/attacks/v2/system.ts), which bounds the v2 detector's exhaustive fallback search")} Code: benchmarks/attacks/ (harness.ts generic; v2/ the attacks and what they know of v2's structure, reusing v1/'s estimators for the key layer; every library import in earmark.ts). Mark v1's results: attacks-v1.md.`,
+    header: `# Attacks on mark v2 (PROFILE_V2), by an adversary without the key\n\n${SCENARIO_TEXT("`detect(clip, {key, candidates, profile: PROFILE_V2, legSpans, contentReferences})` with its other defaults (alpha 1e-6 family-wise); legSpans = every token connected from session 0 s to the end of the scenario's material plus a minute (benchmarks/attacks/v2/system.ts), which bounds the v2 detector's exhaustive fallback search; contentReferences = the registry's content reference of every token over the material (system.ts; sections run before content references existed, and runs with --content=off, say so)")} Code: benchmarks/attacks/ (harness.ts generic; v2/ the attacks and what they know of v2's structure, reusing v1/'s estimators for the key layer; every library import in earmark.ts). Mark v1's results: attacks-v1.md.`,
   },
 };
 
@@ -75,11 +76,13 @@ if (flags.has('lengths')) ctx.lengths = flags.get('lengths')!.split(',').map(Num
 if (flags.has('clips')) ctx.clips = Number(flags.get('clips'));
 if (flags.has('levels') && markName === 'v2') (ctx as v2.Ctx).levels = flags.get('levels')!.split(',').map(Number);
 if (flags.has('modes') && markName === 'v2') (ctx as v2.Ctx).modes = flags.get('modes')!.split(',');
+if (flags.get('content') === 'off' && markName === 'v2') ctx.mark = markV2(scenarioKey(), { content: false });
 if (flags.has('candidates') && markName === 'v2') (ctx as v2.Ctx).candidates = Number(flags.get('candidates'));
 
 for (const name of names.length ? names : Object.keys(suite.experiments)) {
   const t0 = Date.now();
   console.log(`== ${markName} ${name}`);
+  await ctx.mark.prepare?.();
   const result = await suite.experiments[name]!(ctx);
   const p = provenance();
   const cmd = `node --import tsx benchmarks/attacks/run.ts ${name}${[...flags].filter(([k]) => k !== 'out').map(([k, v]) => ` --${k}${v === 'true' ? '' : `=${v}`}`).join('')}`;

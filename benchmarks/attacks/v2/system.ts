@@ -12,9 +12,11 @@
  * exhaustive fallback (for clips whose key layer is stripped) searches these spans only.
  */
 import { createHash } from 'node:crypto';
-import { DetectorCache, Embedder, PROFILE_V2, decodePayload, detect, payloadId } from '../earmark.js';
-import type { DetectOptions, MarkKey } from '../earmark.js';
-import { RATE, SCENARIO, concat, rng } from '../harness.js';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ContentReferenceWriter, DetectorCache, Embedder, PROFILE_V2, decodePayload, detect, parseContentReference, payloadId, serializeContentReference } from '../earmark.js';
+import type { ContentReference, DetectOptions, MarkKey } from '../earmark.js';
+import { CACHE_DIR, RATE, SCENARIO, concat, loopSlice, materialVoices, registry, rng } from '../harness.js';
 import type { MarkSystem } from '../harness.js';
 
 /** Longest material any v2 experiment uses (s): the registry's spans cover it. */
@@ -31,13 +33,56 @@ export function scenarioSpans(candidates: readonly string[], toSec = SCENARIO.of
   return Object.fromEntries(candidates.map((t) => [t, { fromSec: 0, toSec }]));
 }
 
-export function markV2(key: MarkKey, opts: { spans?: (candidates: readonly string[]) => Record<string, LegSpan> } = {}): MarkSystem {
+/** Registered tokens whose content reference is made from their own marked downlink (the others': the unmarked content, see scenarioReferences). */
+const MARKED_REFERENCES = ['leg-A', 'leg-B', 'leg-C'];
+
+/**
+ * What the scenario's registry holds of each leg's content (lib/mark/content-ref.ts): the bridge's
+ * reference of the leg's downlink over the whole material (session SCENARIO.offsetSec onwards,
+ * MATERIAL_MAX_SEC). Legs A, B and C (the framed leg, the same-content source, the third colluder):
+ * the reference of their own marked downlink, as the bridge makes it. The 61 others carry the same
+ * speech under their own marks; their references are made once from the unmarked speech (a mark at
+ * -25 dB moves a few bits with small projections; legs A-C measure the real thing). Cached on disk.
+ */
+async function scenarioReferences(sys: MarkSystem, key: MarkKey, log: (s: string) => void): Promise<Map<string, ContentReference>> {
+  const voices = await materialVoices();
+  const total = MATERIAL_MAX_SEC * RATE;
+  mkdirSync(CACHE_DIR, { recursive: true });
+  const build = (token: string, marked: boolean): ContentReference => {
+    const p = join(CACHE_DIR, `ref-${sys.cacheTag!()}-${marked ? token : 'unmarked'}-${SCENARIO.offsetSec}-${MATERIAL_MAX_SEC}.ecr`);
+    if (existsSync(p)) return parseContentReference(readFileSync(p));
+    const t0 = Date.now();
+    const w = new ContentReferenceWriter({ key, token: marked ? token : 'unmarked', sampleRate: RATE, offsetSec: SCENARIO.offsetSec });
+    const emb = marked ? sys.embedder(token, SCENARIO.offsetSec) : null;
+    const block = 16 * RATE;
+    for (let i = 0; i < total; i += block) {
+      const x = loopSlice(voices, i, Math.min(block, total - i));
+      w.push(emb ? emb.process(x) : x);
+    }
+    if (emb) w.push(emb.flush());
+    const ref = w.finish();
+    writeFileSync(p, serializeContentReference(ref));
+    log(`  content reference of ${marked ? token : 'the unmarked material'} (${MATERIAL_MAX_SEC} s) built in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+    return ref;
+  };
+  const unmarked = build('unmarked', false);
+  const out = new Map<string, ContentReference>();
+  for (const t of registry()) out.set(t, MARKED_REFERENCES.includes(t) ? build(t, true) : { ...unmarked, token: t });
+  return out;
+}
+
+export function markV2(key: MarkKey, opts: { spans?: (candidates: readonly string[]) => Record<string, LegSpan>; content?: boolean; log?: (s: string) => void } = {}): MarkSystem {
   // Tables of the 64 candidates and the decoys, kept across scans (as a scanning service would).
   const cache = new DetectorCache();
   const spansOf = opts.spans ?? ((c: readonly string[]) => scenarioSpans(c));
   let tag: string | undefined;
+  let refs: Map<string, ContentReference> | undefined;
+  const content = opts.content ?? true;
   return {
     name: 'v2',
+    async prepare() {
+      if (content) refs ??= await scenarioReferences(this, key, opts.log ?? ((s) => console.log(s)));
+    },
     embedder(token, offsetSec) {
       const e = new Embedder({ key, token, offsetSec, sampleRate: RATE, channels: 1, profile: PROFILE_V2 });
       return { process: (x) => e.process([x])[0]!, flush: () => e.flush()[0]! };
@@ -47,7 +92,8 @@ export function markV2(key: MarkKey, opts: { spans?: (candidates: readonly strin
       return concat([e.process(x), e.flush()]);
     },
     scan(clip, candidates) {
-      const o: DetectOptions = { key, candidates, profile: PROFILE_V2, cache, legSpans: spansOf(candidates) };
+      if (content && !refs) throw new Error('markV2: prepare() builds the content references before the first scan');
+      const o: DetectOptions = { key, candidates, profile: PROFILE_V2, cache, legSpans: spansOf(candidates), ...(refs ? { contentReferences: new Map(candidates.filter((t) => refs!.has(t)).map((t) => [t, refs!.get(t)!])) } : {}) };
       const r = detect({ samples: clip, sampleRate: RATE }, o);
       const offsets = new Map<string, number>();
       for (const l of r.legs) {
@@ -61,6 +107,7 @@ export function markV2(key: MarkKey, opts: { spans?: (candidates: readonly strin
         ...(r.keyLayer ? { keyLayer: { score: r.keyLayer.score, pValue: r.keyLayer.pValue } } : {}),
         ...(r.forgery ? { forgery: { suspected: r.forgery.suspected, reason: r.forgery.reason } } : {}),
         ...(r.exhaustive ? { fallbackSec: r.exhaustive.seconds } : {}),
+        ...(r.contentRejected ? { contentRejected: r.contentRejected.map((l) => ({ token: l.token, z: l.score, agreement: l.content!.agreement })) } : {}),
       };
     },
     payload(clip) {

@@ -28,6 +28,8 @@ import { detectSpan } from './span.js';
 import type { SpanContext, SpanLeg, SpanResult } from './span.js';
 import { detectSpanV2 } from './span-v2.js';
 import type { SpanResultV2 } from './span-v2.js';
+import type { ContentReference } from '../content-ref.js';
+import { withContentCheck } from './content-check.js';
 import { DetectorCache } from './tables.js';
 import { mergeSegments } from './timeline.js';
 import { DETECT_DEFAULTS } from './types.js';
@@ -36,7 +38,8 @@ import { Workspace } from './workspace.js';
 
 export { DetectorCache } from './tables.js';
 export { DETECT_DEFAULTS } from './types.js';
-export type { CandidateScore, DetectOptions, DetectResult, DetectedLeg, ForgeryCheck, MarkSegment, PValueBasis } from './types.js';
+export { CONTENT_MIN_AGREEMENT, CONTENT_MIN_BITS } from './content-check.js';
+export type { CandidateScore, DetectOptions, DetectResult, DetectedLeg, ForgeryCheck, LegContentCheck, MarkSegment, PValueBasis } from './types.js';
 export { timecodeConfidence } from './timecode-decode.js';
 
 /**
@@ -56,6 +59,11 @@ export function detect(clip: AudioBuffer, opts: DetectOptions): DetectResult {
   for (const [token, sp] of Object.entries(opts.legSpans ?? {}))
     if (!(Number.isFinite(sp.fromSec) && Number.isFinite(sp.toSec) && sp.fromSec >= 0 && sp.toSec > sp.fromSec))
       throw new InputError('legSpans', `span of ${JSON.stringify(token)} must have 0 <= fromSec < toSec (session seconds), got ${String(sp.fromSec)}..${String(sp.toSec)}`);
+  const refs = opts.contentReferences ?? new Map<string, ContentReference>();
+  for (const [token, ref] of refs) {
+    if (ref.token !== token) throw new InputError('contentReferences', `the reference filed under ${JSON.stringify(token)} describes ${JSON.stringify(ref.token)}`);
+    if (ref.keyId !== opts.key.id) throw new InputError('contentReferences', `the reference of ${JSON.stringify(token)} was made with key ${ref.keyId}, the scan uses key ${opts.key.id}`);
+  }
   const samples = toMono(clip);
   const rate = clip.sampleRate;
   const profile = opts.profile ?? PROFILE_V1;
@@ -65,6 +73,7 @@ export function detect(clip: AudioBuffer, opts: DetectOptions): DetectResult {
   const overlap = opts.maxWindowSec ?? DETECT_DEFAULTS.maxWindowSec;
   const len = Math.max(opts.pieceSec ?? DETECT_DEFAULTS.pieceSec, 2 * overlap);
   const v2 = profile.version === 2;
+  const checked = (r: DetectResult): DetectResult => withContentCheck(withForgeryCheck(r), samples, rate, opts.key, refs);
   const span = (x: Float32Array, o: DetectOptions, c: SpanContext): SpanResult | SpanResultV2 => (v2 ? detectSpanV2(x, rate, o, c) : detectSpan(x, rate, o, c));
   const about = (rs: readonly (SpanResult | SpanResultV2)[], n: number): Pick<DetectResult, 'profile' | 'pValueBasis' | 'keyLayer' | 'decoyLegs' | 'exhaustive' | 'namedPlaces'> => {
     if (!v2) return { profile: 'v1', pValueBasis: 'normal-approximation' };
@@ -95,7 +104,7 @@ export function detect(clip: AudioBuffer, opts: DetectOptions): DetectResult {
   };
   if (!(D > 1.25 * len)) {
     const r = span(samples, opts, ctx);
-    return withForgeryCheck({ ...about([r], 1), legs: r.legs.map((l) => mergedLeg(l, l.findings, l.pValue, profile)), scores: r.scores, durationSec: r.durationSec, nullScale: r.nullScale, hypotheses: r.hypotheses, alpha });
+    return checked({ ...about([r], 1), legs: r.legs.map((l) => mergedLeg(l, l.findings, l.pValue, profile)), scores: r.scores, durationSec: r.durationSec, nullScale: r.nullScale, hypotheses: r.hypotheses, alpha });
   }
   const arena = new Arena();
   const pieces = scanPieces(samples, rate, { pieceSec: len, overlapSec: overlap }, (piece, n) => {
@@ -122,7 +131,7 @@ export function detect(clip: AudioBuffer, opts: DetectOptions): DetectResult {
     legs.push(mergedLeg(top.l, findings, acrossPieces(top.l.pValue, n), profile, n));
   }
   legs.sort((a, b) => a.pValue - b.pValue || b.score - a.score);
-  return withForgeryCheck({
+  return checked({
     ...about(pieces.map(({ result }) => result), n),
     legs,
     scores,

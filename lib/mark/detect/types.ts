@@ -1,4 +1,5 @@
 /** The informed detector's options and results (its stages: see index.ts). */
+import type { ContentReference } from '../content-ref.js';
 import type { MarkKey } from '../keys.js';
 import type { MarkProfile } from '../profile.js';
 import type { DetectorCache } from './tables.js';
@@ -36,6 +37,13 @@ export interface DetectOptions {
    * passes one; building the 128 decoys' tables costs ~25 ms a scan). Default: a fresh one.
    */
   cache?: DetectorCache;
+  /**
+   * Content references of candidates (content-ref.ts: what the bridge recorded each leg's
+   * downlink to be), by token. A leg named by its mark whose reference disagrees with the clip's
+   * content at the named session time is not named (content-check.ts); legs without one are named
+   * on the mark alone and say so (`content.verdict` 'no-reference').
+   */
+  contentReferences?: ReadonlyMap<string, ContentReference>;
 }
 
 /** The detector's defaults (see DetectOptions). */
@@ -88,6 +96,21 @@ export interface DetectedLeg {
    * 'exhaustive' (the registry span's search, when the fast path named no leg).
    */
   search?: LegSearch;
+  /** The content check against the leg's reference, when references were given (content-check.ts). */
+  content?: LegContentCheck;
+}
+
+export interface LegContentCheck {
+  /** 'consistent' / 'inconsistent' at CONTENT_MIN_AGREEMENT; 'inconclusive' below CONTENT_MIN_BITS; 'no-reference': none recorded for this leg. */
+  verdict: 'consistent' | 'inconsistent' | 'inconclusive' | 'no-reference';
+  /** Reference bits compared (8 per 32 ms frame of downlink speech inside the segments). */
+  bits: number;
+  /** Fraction that agreed (0.5: content unrelated to the reference). */
+  agreement: number;
+  /** Session seconds inside the segments that the reference describes. */
+  describedSec: number;
+  /** Per segment, in the leg's segment order. */
+  segments: { verdict: LegContentCheck['verdict']; bits: number; agreement: number }[];
 }
 
 export type LegSearch = 'fast-path' | 'named-place' | 'exhaustive';
@@ -135,6 +158,8 @@ export interface DetectResult {
    */
   namedPlaces?: { hypotheses: number; places: number; legs: number };
   legs: DetectedLeg[];
+  /** Legs whose mark was found but whose content check failed: not named (see `forgery`). */
+  contentRejected?: DetectedLeg[];
   /** Every candidate's best statistic and p-value (for calibration and diagnostics). */
   scores: CandidateScore[];
   durationSec: number;

@@ -1,0 +1,105 @@
+/**
+ * The content reference and the detector's content check: the streaming writer is block-size
+ * independent, the file format round-trips and refuses corruption, genuine content agrees and
+ * other content does not, and a leg whose mark sits on content other than its downlink's is not
+ * named even when the mark itself is perfect (embedded with the key: the strongest possible copy).
+ */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { InputError } from '../../lib/errors.js';
+import { CONTENT_MIN_AGREEMENT, ContentRefError, ContentReferenceWriter, DetectorCache, PROFILE_V2, compareContent, contentReference, detect, embedAudio, keyFromBytes, parseContentReference, serializeContentReference } from '../../lib/mark/index.js';
+import { speech } from './speech.js';
+
+const t = suite('mark/content-ref');
+const key = keyFromBytes(new Uint8Array(32).map((_, i) => (i * 31 + 5) & 0xff));
+const other = keyFromBytes(new Uint8Array(32).fill(9));
+const tokens = Array.from({ length: 6 }, (_, i) => `cr-leg-${i}`);
+const cache = new DetectorCache();
+
+t('the streaming writer gives the same reference whatever the block sizes, at 48 kHz as at 16 kHz', async () => {
+  for (const rate of [16000, 48000]) {
+    const x = (await speech('allison-1', rate)).subarray(0, 8 * rate);
+    const whole = contentReference(x, rate, { key, token: 'a', offsetSec: 100.123 });
+    const w = new ContentReferenceWriter({ key, token: 'a', sampleRate: rate, offsetSec: 100.123 });
+    for (let i = 0, b = 1; i < x.length; i += b, b = (b * 7 + 333) % 4099) w.push(x.subarray(i, Math.min(x.length, i + b)));
+    const streamed = w.finish();
+    assert.is(streamed.firstFrame, whole.firstFrame);
+    assert.ok(whole.bits.length > 200, `${whole.bits.length} frames`);
+    assert.equal([...streamed.bits], [...whole.bits]);
+    assert.equal([...streamed.level], [...whole.level]);
+    // Frame k is centred at k x 32 ms of session time: the first described frame's lagged window starts inside the stream.
+    assert.ok((streamed.firstFrame - 2) * 0.032 - 0.032 >= 100.123 - 1e-9);
+  }
+});
+
+t('the file round-trips; truncation, a flipped byte and a wrong format are refused with a reason', async () => {
+  const x = (await speech('allison-1', 16000)).subarray(0, 4 * 16000);
+  const ref = contentReference(x, 16000, { key, token: 'leg-x', offsetSec: 3 });
+  const bytes = serializeContentReference(ref);
+  const back = parseContentReference(bytes);
+  assert.equal({ ...back, bits: [...back.bits], level: [...back.level] }, { ...ref, bits: [...ref.bits], level: [...ref.level] });
+  assert.throws(() => parseContentReference(bytes.subarray(0, bytes.length - 5)), (e: unknown) => e instanceof ContentRefError && /truncated/.test((e as Error).message));
+  const flipped = Uint8Array.from(bytes);
+  flipped[bytes.length - 40]! ^= 1;
+  assert.throws(() => parseContentReference(flipped), (e: unknown) => e instanceof ContentRefError && /corrupt/.test((e as Error).message));
+  assert.throws(() => parseContentReference(new TextEncoder().encode('{"format":"other"}\n')), (e: unknown) => e instanceof ContentRefError && /not a content reference/.test((e as Error).message));
+  assert.throws(() => parseContentReference(new Uint8Array(0)), (e: unknown) => e instanceof ContentRefError);
+});
+
+t('agreement: the same audio ~1, other speech and the right audio at a wrong session time ~0.5', async () => {
+  const a = (await speech('allison-2', 16000)).subarray(0, 20 * 16000);
+  const b = (await speech('allison-3', 16000)).subarray(0, 20 * 16000);
+  const ref = contentReference(a, 16000, { key, token: 'a', offsetSec: 50 });
+  const seg = (offset: number) => [{ startSec: 2, endSec: 18, sessionOffsetSec: offset, speed: 1 }];
+  const same = compareContent(a, ref, key, seg(52));
+  assert.ok(same.agreement > 0.97 && same.bits > 2000, `same ${same.agreement} over ${same.bits}`);
+  const otherSpeech = compareContent(b, ref, key, seg(52));
+  assert.ok(Math.abs(otherSpeech.agreement - 0.5) < 0.05, `other ${otherSpeech.agreement}`);
+  const late = compareContent(a, ref, key, seg(55));
+  assert.ok(Math.abs(late.agreement - 0.5) < 0.05, `3 s late ${late.agreement}`);
+  // A gain and a tilt of the whole spectrum change nothing (the double difference cancels them).
+  const tilted = Float32Array.from(a, (v, i) => 0.3 * v + (i > 0 ? 0.2 * a[i - 1]! : 0));
+  assert.ok(compareContent(tilted, ref, key, seg(52)).agreement > 0.95);
+  // Another key's projections read unrelated bits: a reference is tied to its key.
+  assert.throws(() => compareContent(a, ref, other, seg(52)), (e: unknown) => e instanceof ContentRefError);
+});
+
+t('detect: the leg is named on its own content, and not on other content carrying its perfect mark', async () => {
+  const rate = 16000;
+  const offset = 321.25;
+  const own = (await speech('allison-2', rate)).subarray(2 * rate, 14 * rate);
+  const foreign = (await speech('allison-3', rate)).subarray(2 * rate, 14 * rate);
+  const mark = (x: Float32Array) => embedAudio({ channels: [x], sampleRate: rate }, { key, token: tokens[2]!, offsetSec: offset, profile: PROFILE_V2 }).channels[0]!;
+  const downlink = mark(own);
+  const refs = new Map([[tokens[2]!, contentReference(downlink, rate, { key, token: tokens[2]!, offsetSec: offset })]]);
+  const opts = { key, candidates: tokens, profile: PROFILE_V2, cache, contentReferences: refs };
+  const genuine = detect({ channels: [downlink], sampleRate: rate }, opts);
+  assert.equal(genuine.legs.map((l) => l.token), [tokens[2]]);
+  assert.is(genuine.legs[0]!.content?.verdict, 'consistent');
+  assert.ok(genuine.legs[0]!.content!.agreement > 0.95, JSON.stringify(genuine.legs[0]!.content) + JSON.stringify(genuine.legs[0]!.segments));
+  assert.is(genuine.forgery?.suspected, false);
+  // The same session time's mark, embedded with the key itself onto other speech: found, and rejected.
+  const forged = detect({ channels: [mark(foreign)], sampleRate: rate }, opts);
+  assert.equal(forged.legs, []);
+  assert.equal(forged.contentRejected?.map((l) => l.token), [tokens[2]]);
+  const rej = forged.contentRejected![0]!;
+  assert.is(rej.content?.verdict, 'inconsistent');
+  assert.ok(rej.content!.agreement < CONTENT_MIN_AGREEMENT, `${rej.content!.agreement}`);
+  assert.ok(rej.pValue <= 1e-6, 'the mark itself was found');
+  assert.is(forged.forgery?.suspected, true);
+  assert.match(forged.forgery!.reason, /copied onto other audio/);
+  // Without references the same clip names the leg (and says the check was not made).
+  const blind = detect({ channels: [mark(foreign)], sampleRate: rate }, { ...opts, contentReferences: new Map() });
+  assert.equal(blind.legs.map((l) => l.token), [tokens[2]]);
+  assert.is(blind.legs[0]!.content, undefined);
+});
+
+t('detect refuses a reference made with another key or filed under another token', async () => {
+  const x = (await speech('allison-1', 16000)).subarray(0, 5 * 16000);
+  const wrongKey = new Map([[tokens[0]!, contentReference(x, 16000, { key: other, token: tokens[0]!, offsetSec: 0 })]]);
+  assert.throws(() => detect({ channels: [x], sampleRate: 16000 }, { key, candidates: tokens, profile: PROFILE_V2, cache, contentReferences: wrongKey }), (e: unknown) => e instanceof InputError && /key/.test((e as Error).message));
+  const misfiled = new Map([[tokens[0]!, contentReference(x, 16000, { key, token: tokens[1]!, offsetSec: 0 })]]);
+  assert.throws(() => detect({ channels: [x], sampleRate: 16000 }, { key, candidates: tokens, profile: PROFILE_V2, cache, contentReferences: misfiled }), (e: unknown) => e instanceof InputError);
+});
+
+t.run();
