@@ -13,6 +13,8 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 // removing or renaming one breaks users and must never happen silently. Everything else lives
 // behind the subpath exports below.
 const EXPECTED = [
+  'ContentRefError',
+  'ContentReferenceWriter',
   'DetectorCache',
   'Embedder',
   'InputError',
@@ -24,6 +26,8 @@ const EXPECTED = [
   'ToolError',
   'VERSION',
   'checkToken',
+  'contentReference',
+  'contentReferenceDigest',
   'decodeFile',
   'decodePayload',
   'decodeStream',
@@ -32,6 +36,7 @@ const EXPECTED = [
   'generateKey',
   'isUserFacingError',
   'keyFromBytes',
+  'parseContentReference',
   'parseKey',
   'payloadId',
   'probeFile',
@@ -39,6 +44,7 @@ const EXPECTED = [
   'renderReportJson',
   'renderReportText',
   'scanFile',
+  'serializeContentReference',
   'serializeKey',
 ];
 

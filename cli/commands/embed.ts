@@ -10,6 +10,9 @@ import { checkToken } from '../../lib/mark/keys.js';
 import type { CommandContext } from '../context.js';
 import { asFlag } from '../io.js';
 import { readKeyFile } from '../keyfile.js';
+import { writeContentReference } from '../content-ref.js';
+import { toMono } from '../../lib/audio/mono.js';
+import { contentReference, contentReferenceDigest } from '../../lib/mark/content-ref.js';
 
 function samePath(a: string, b: string): boolean {
   try {
@@ -30,7 +33,8 @@ export function embedCommand(cli: Argv, ctx: CommandContext): Argv {
         .option('key', { type: 'string', demandOption: true, describe: 'key file (earmark keygen)' })
         .option('token', { type: 'string', demandOption: true, describe: "the leg's registry token" })
         .option('offset', { type: 'number', default: 0, describe: "session offset (s) of the input's first sample" })
-        .option('profile', { type: 'string', choices: PROFILES.map((p) => p.name), default: DEFAULT_PROFILE.name, describe: 'mark profile (v2: per-leg layer bound to the host; v1: forgeable without the key, for old deployments)' }),
+        .option('profile', { type: 'string', choices: PROFILES.map((p) => p.name), default: DEFAULT_PROFILE.name, describe: 'mark profile (v2: per-leg layer bound to the host; v1: forgeable without the key, for old deployments)' })
+        .option('content-ref', { type: 'string', describe: "also write the leg's content reference of the marked output (commit it with `earmark registry content`)" }),
     async (args) => {
       const token = checkToken(args.token, '--token');
       const profile = profileNamed(String(args.profile));
@@ -45,7 +49,14 @@ export function embedCommand(cli: Argv, ctx: CommandContext): Argv {
       const marked = asFlag(() => embedAudio(audio, { key, token, offsetSec: args.offset, profile }), { offsetSec: '--offset' });
       // Lossless outputs keep float precision where the format allows; WAV as 24-bit PCM keeps the
       // mark (tens of dB above 16-bit quantization would also do) without clipping surprises.
+      const refPath = args['content-ref'];
+      if (refPath !== undefined && samePath(refPath, args.out)) throw new InputError(refPath, 'is the audio output; give the content reference its own file');
       const written = await writeAudioFile(args.out, marked, { wavFormat: 'pcm24' });
+      if (refPath !== undefined) {
+        const ref = contentReference(toMono(marked), marked.sampleRate, { key, token, offsetSec: args.offset });
+        await writeContentReference(refPath, ref);
+        ctx.io.out(`${refPath}: content reference of ${token}, ${ref.bits.length} frames of 32 ms, sha256 ${contentReferenceDigest(ref)}`);
+      }
       const seconds = (marked.channels[0]!.length / marked.sampleRate).toFixed(3);
       ctx.io.out(`${written.path}: ${seconds} s marked for token ${token} from session offset ${args.offset} s (key id ${key.id}, mark ${profile.name})`);
     },

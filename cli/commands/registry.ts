@@ -9,6 +9,8 @@ import type { OpenRegistryOptions, Registry } from '../../lib/registry/registry.
 import { FINDING_INFO } from '../../lib/registry/verify.js';
 import { renderEventsText, renderVerifyText } from '../render/registry.js';
 import { ExitCode } from '../io.js';
+import { readContentReferences } from '../content-ref.js';
+import { contentReferenceDigest } from '../../lib/mark/content-ref.js';
 import type { CommandContext } from '../context.js';
 
 async function readTextFile(path: string, what: string): Promise<string> {
@@ -96,6 +98,22 @@ export function registryCommand(cli: Argv, ctx: CommandContext): Argv {
             r.leaveLeg({ token: args.token, ...(args.left === undefined ? {} : { left: args.left }) }),
           );
           ctx.io.out(`leg.left #${res.index}: ${res.event.token} left ${res.event.left}`);
+        },
+      )
+      .command(
+        'content <registry> <file>',
+        "Commit a leg's content reference (earmark embed --content-ref, or the bridge's writer) by its SHA-256",
+        (c) =>
+          c
+            .positional('registry', registryPositional)
+            .positional('file', { type: 'string', demandOption: true, describe: 'content reference file (.ecr); its header names the token' })
+            .option('recorded', { type: 'string', describe: 'time the reference was recorded, RFC 3339 with offset (default: now)' })
+            .option('signing-key', signingKeyOption),
+        async (args) => {
+          const [ref] = await readContentReferences([args.file]);
+          const digest = contentReferenceDigest(ref!);
+          const res = await withRegistry(args.registry, keyOptions(args), (r) => r.recordContent({ token: ref!.token, reference: digest, ...(args.recorded === undefined ? {} : { recorded: args.recorded }) }));
+          ctx.io.out(`leg.content #${res.index}: ${res.event.token} reference ${res.event.reference} (${ref!.bits.length} frames from session ${((ref!.firstFrame * 512) / 16000).toFixed(3)} s)`);
         },
       )
       .command(

@@ -8,6 +8,7 @@ import { scanFile } from '../../lib/trace/scan.js';
 import { DETECT_DEFAULTS } from '../../lib/mark/detect/types.js';
 import type { CommandContext } from '../context.js';
 import { readKeyFile } from '../keyfile.js';
+import { readContentReferences } from '../content-ref.js';
 import { checkToken } from '../../lib/mark/keys.js';
 import { PROFILES } from '../../lib/mark/profile.js';
 
@@ -22,6 +23,7 @@ export function scanCommand(cli: Argv, ctx: CommandContext): Argv {
         .option('registry', { type: 'string', describe: 'registry directory or postgres:// URL: its legs are the candidates (without it, the blind payload id is read)' })
         .option('meeting', { type: 'string', describe: "only this meeting's legs are candidates" })
         .option('token', { type: 'string', array: true, describe: 'extra candidate token(s)' })
+        .option('content', { type: 'string', array: true, describe: "content reference file(s) or directories of *.ecr (the bridge's record of each leg's downlink): a leg whose mark sits on other content is not named" })
         .option('alpha', { type: 'number', default: DETECT_DEFAULTS.alpha, describe: 'family-wise false-attribution level per scan' })
         .option('profile', { type: 'string', array: true, choices: PROFILES.map((p) => p.name), describe: 'mark profile(s) to search (default: v2 and v1; alpha is divided among them)' })
         .option('json', { type: 'boolean', default: false, describe: 'print the earmark.report/1 JSON on stdout' })
@@ -31,7 +33,9 @@ export function scanCommand(cli: Argv, ctx: CommandContext): Argv {
       if (args.meeting !== undefined && args.registry === undefined) throw new InputError('--meeting', 'needs --registry');
       const tokens = (args.token ?? []).map((t) => checkToken(String(t), '--token'));
       const key = await readKeyFile(args.key);
+      const contentReferences = args.content?.length ? await readContentReferences(args.content.map(String)) : [];
       const report = await scanFile(args.clip, {
+        ...(contentReferences.length ? { contentReferences } : {}),
         key,
         ...(args.registry !== undefined ? { registry: args.registry } : {}),
         ...(args.meeting !== undefined ? { meeting: args.meeting } : {}),

@@ -36,6 +36,8 @@ export function renderEventsText(events: readonly IndexedEvent[]): string {
         return `token=${e.token} left=${e.left}`;
       case 'key.rotated':
         return `key=${e.key} rotated=${e.rotated}`;
+      case 'leg.content':
+        return `token=${e.token} reference=${e.reference} recorded=${e.recorded}`;
     }
   };
   if (events.length === 0) return '(no entries)';

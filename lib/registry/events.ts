@@ -8,6 +8,10 @@
  *    "token":…,"type":"leg.joined"}
  *   {"left":…,"token":…,"type":"leg.left"}
  *   {"key":…,"rotated":…,"type":"key.rotated"}           (watermark key change, by key id)
+ *   {"recorded":…,"reference":…,"token":…,"type":"leg.content"}
+ *        (a content reference of the leg's downlink, lib/mark/content-ref.ts, committed by the
+ *        SHA-256 of its file: the file is kept beside the registry and a scan uses it only if it
+ *        matches a commitment; a leg may have several, e.g. one per rejoin)
  *
  * Times are the bridge's claims (a log proves order, not time), stored as UTC RFC 3339 with
  * milliseconds ("2025-01-31T09:30:00.000Z").
@@ -51,7 +55,15 @@ export interface KeyRotated {
   rotated: string;
 }
 
-export type RegistryEvent = MeetingCreated | LegJoined | LegLeft | KeyRotated;
+export interface LegContent {
+  type: 'leg.content';
+  token: string;
+  /** SHA-256 (lowercase hex) of the content reference file (lib/mark/content-ref.ts serializeContentReference). */
+  reference: string;
+  recorded: string;
+}
+
+export type RegistryEvent = MeetingCreated | LegJoined | LegLeft | KeyRotated | LegContent;
 export type EventType = RegistryEvent['type'];
 
 /** Thrown when a value or leaf is not a valid event; the message says which field and why. */
@@ -65,9 +77,11 @@ const FIELDS: Record<EventType, { required: readonly string[]; optional: readonl
   'leg.joined': { required: ['token', 'meeting', 'participant', 'leg', 'joined'], optional: ['device'] },
   'leg.left': { required: ['token', 'left'], optional: [] },
   'key.rotated': { required: ['key', 'rotated'], optional: [] },
+  'leg.content': { required: ['token', 'reference', 'recorded'], optional: [] },
 };
 
-const TIME_FIELDS = new Set(['created', 'joined', 'left', 'rotated']);
+const TIME_FIELDS = new Set(['created', 'joined', 'left', 'rotated', 'recorded']);
+const SHA256_HEX = /^[0-9a-f]{64}$/;
 const TEXT_LIMIT = 512;
 const TOKEN_PATTERN = /^[A-Za-z0-9._~-]{8,128}$/;
 const STORED_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -139,6 +153,7 @@ export function validateEvent(value: unknown): RegistryEvent {
       throw new EventError(`${type} ${key} ${JSON.stringify(text)} is not a UTC time like 2025-01-31T09:30:00.000Z`);
     }
     if (key === 'token' && !TOKEN_PATTERN.test(text)) throw new EventError(`${type} token ${JSON.stringify(text)} is not 8-128 URL-safe characters`);
+    if (key === 'reference' && !SHA256_HEX.test(text)) throw new EventError(`${type} reference ${JSON.stringify(text)} is not a SHA-256 in lowercase hex`);
     if (key === 'leg' && !(LEG_KINDS as readonly string[]).includes(text)) {
       throw new EventError(`${type} leg ${JSON.stringify(text)} is not one of ${LEG_KINDS.join(', ')}`);
     }

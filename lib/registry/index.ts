@@ -36,7 +36,7 @@ export {
 } from './checkpoint.js';
 export type { VerifierKey, SignerKey, Checkpoint, SignedNote, NoteSignature } from './checkpoint.js';
 export { EventError, newToken, normalizeTime, validateEvent, encodeEvent, decodeEvent } from './events.js';
-export type { RegistryEvent, EventType, MeetingCreated, LegJoined, LegLeft, KeyRotated } from './events.js';
+export type { RegistryEvent, EventType, MeetingCreated, LegJoined, LegLeft, KeyRotated, LegContent } from './events.js';
 export type { RegistryStore, RegistryDescription, StoredCheckpoint, LogSnapshot, AppendPlanner, AppendResult } from './store.js';
 export { isPostgresUrl } from './store.js';
 export { FileStore, FILE_FORMAT } from './file-store.js';

@@ -10,7 +10,7 @@ import type { ProofBundle } from './bundle.js';
 import { LEG_KINDS } from '../legs.js';
 import type { LegKind } from '../legs.js';
 import { decodeEvent, encodeEvent, EventError, newToken, normalizeTime } from './events.js';
-import type { KeyRotated, LegJoined, LegLeft, MeetingCreated, RegistryEvent } from './events.js';
+import type { KeyRotated, LegContent, LegJoined, LegLeft, MeetingCreated, RegistryEvent } from './events.js';
 import { FileStore } from './file-store.js';
 import { equalBytes, leafHash, treeRoot } from './merkle.js';
 import { isPostgresUrl } from './store.js';
@@ -55,6 +55,8 @@ export interface AddLegResult {
 /** A leg as the registry knows it: its leg.joined fields, the leave time, and the entry index. */
 export type LegRecord = Omit<LegJoined, 'type'> & {
   left?: string;
+  /** SHA-256 digests of the leg's committed content references (leg.content entries), in log order. */
+  contentReferences?: string[];
   /** Index of the leg.joined entry. */
   index: number;
 };
@@ -182,6 +184,23 @@ export class Registry {
     return { index: res.firstIndex, event, checkpoint: res.checkpoint };
   }
 
+  /**
+   * Commit a content reference of a leg's downlink (lib/mark/content-ref.ts) by its file's SHA-256
+   * (contentReferenceDigest): the file itself is kept beside the registry; a scan uses a reference
+   * only when its digest is committed here for its token.
+   */
+  async recordContent(input: { token: string; reference: string; recorded?: string | Date }): Promise<{ index: number; event: LegContent; checkpoint: string }> {
+    const event: LegContent = { type: 'leg.content', token: input.token, reference: input.reference, recorded: this.#input(() => timeOf(input.recorded, this.#now, 'recorded')) };
+    this.#input(() => encodeEvent(event));
+    const res = await this.store.append((current) => {
+      const events = this.#decodeAll(current);
+      if (!events.some((e) => e.type === 'leg.joined' && e.token === input.token)) throw new InputError(this.location, `no leg with token ${input.token}`);
+      if (events.some((e) => e.type === 'leg.content' && e.token === input.token && e.reference === input.reference)) throw new InputError(this.location, `content reference ${input.reference.slice(0, 16)}… of ${input.token} is already recorded`);
+      return { leaves: [encodeEvent(event)], result: null };
+    });
+    return { index: res.firstIndex, event, checkpoint: res.checkpoint };
+  }
+
   /** Every event with its index. Throws InputError when an entry is invalid. */
   async events(): Promise<IndexedEvent[]> {
     await this.store.describe();
@@ -198,6 +217,9 @@ export class Registry {
       } else if (event.type === 'leg.left') {
         const leg = legs.get(event.token);
         if (leg) leg.left = event.left;
+      } else if (event.type === 'leg.content') {
+        const leg = legs.get(event.token);
+        if (leg) (leg.contentReferences ??= []).push(event.reference);
       }
     }
     return [...legs.values()];

@@ -252,6 +252,9 @@ function checkEntries(entries: readonly Uint8Array[]): Finding[] {
         else left.set(event.token, index);
         break;
       }
+      case 'leg.content':
+        if (!joined.has(event.token)) findings.push({ kind: 'inconsistent', index, detail: `entry #${index}: content reference for token ${event.token}, which never joined before` });
+        break;
       case 'key.rotated':
         break;
     }

@@ -8,7 +8,7 @@ export function renderReportHtml(input: Report): string {
   const r = normalizeReport(input);
   const rows = (cells: (string | number)[]): string => `<tr>${cells.map((c) => `<td>${escapeHtml(String(c))}</td>`).join('')}</tr>`;
   const legRows = r.legs
-    .flatMap((leg) => leg.segments.map((s) => rows([leg.token, leg.participant ?? '', leg.leg ?? '', leg.meeting ?? '', s.start.toFixed(3), s.end.toFixed(3), s.sessionOffset.toFixed(3), s.sessionOffsetConfidence !== undefined ? s.sessionOffsetConfidence.toFixed(3) : '', leg.pValueStatement ?? String(leg.pValue), leg.profile ?? ''])))
+    .flatMap((leg) => leg.segments.map((s) => rows([leg.token, leg.participant ?? '', leg.leg ?? '', leg.meeting ?? '', s.start.toFixed(3), s.end.toFixed(3), s.sessionOffset.toFixed(3), s.sessionOffsetConfidence !== undefined ? s.sessionOffsetConfidence.toFixed(3) : '', leg.pValueStatement ?? String(leg.pValue), leg.profile ?? '', leg.content ? `${leg.content.verdict}${leg.content.agreement !== null ? ` (${Math.round(100 * leg.content.agreement)}% of ${leg.content.bits} bits)` : ''}` : ''])))
     .join('\n');
   const markRows = (r.marks ?? [])
     .map((m) => rows([m.profile, m.legsNamed.join(', ') || 'none', m.keyLayer ? `z ${m.keyLayer.score}, p ${m.keyLayer.pValue}` : '', m.forgery?.suspected ? `POSSIBLE COPIED OR FORGED MARK: ${m.forgery.reason}` : m.forgery?.reason ?? '', `${m.alpha}`, `${m.hypotheses}`, m.pValueBasis]))
@@ -24,8 +24,8 @@ export function renderReportHtml(input: Report): string {
 <b>Tool</b> ${escapeHtml(r.tool.name)} ${escapeHtml(r.tool.version)}${r.key ? `<br><b>Key id</b> ${escapeHtml(r.key.id)}` : ''}</p>
 <h2>Verdict</h2><p>${escapeHtml(r.verdict)}</p>
 <h2>Legs and segments</h2>
-<table><tr><th>token</th><th>participant</th><th>leg</th><th>meeting</th><th>clip start (s)</th><th>clip end (s)</th><th>session offset (s)</th><th>timecode confidence</th><th>p-value</th><th>mark</th></tr>
-${legRows || '<tr><td colspan="10">none detected</td></tr>'}
+<table><tr><th>token</th><th>participant</th><th>leg</th><th>meeting</th><th>clip start (s)</th><th>clip end (s)</th><th>session offset (s)</th><th>timecode confidence</th><th>p-value</th><th>mark</th><th>content check</th></tr>
+${legRows || '<tr><td colspan="11">none detected</td></tr>'}
 </table>
 ${markRows ? `<h2>Marks searched (each layer separately)</h2>
 <table><tr><th>profile</th><th>legs named (own layer)</th><th>key-level layer</th><th>layers' consistency</th><th>alpha</th><th>hypotheses</th><th>p-value basis</th></tr>

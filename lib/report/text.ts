@@ -15,6 +15,7 @@ export function renderReportText(input: Report): string {
   for (const leg of r.legs) {
     lines.push(`Leg ${leg.token}  p ${leg.pValueStatement ?? `=${leg.pValue}`}  score=${leg.score}${leg.speed !== undefined && leg.speed !== 1 ? `  speed=${leg.speed}` : ''}${leg.profile ? `  mark ${leg.profile}` : ''}${leg.search && leg.search !== 'fast-path' ? `  found by the ${leg.search} search` : ''}`);
     if (leg.participant || leg.meeting) lines.push(`  ${leg.participant ?? '?'} — ${leg.leg ?? '?'} leg, meeting ${leg.meeting ?? '?'}${leg.device ? `, device ${leg.device}` : ''}${leg.joined ? `, joined ${leg.joined}` : ''}`);
+    if (leg.content) lines.push(`  content check: ${leg.content.verdict}${leg.content.agreement !== null ? ` (${Math.round(100 * leg.content.agreement)}% of ${leg.content.bits} bits agree; unrelated audio ~50%)` : ''}`);
     for (const s of leg.segments) lines.push(`  clip ${s.start.toFixed(3)}–${s.end.toFixed(3)} s  session ${s.sessionOffset.toFixed(3)} s${s.score !== undefined ? `  z=${s.score}` : ''}${s.sessionOffsetConfidence !== undefined ? `  timecode confidence ${s.sessionOffsetConfidence.toFixed(3)}` : ''}`);
   }
   if (r.marks?.length) {
@@ -24,6 +25,10 @@ export function renderReportText(input: Report): string {
       lines.push(`  ${m.profile}: ${m.legsNamed.length ? `named ${m.legsNamed.join(', ')}` : 'no leg named'}${key}  (alpha ${m.alpha}, ${m.hypotheses} hypotheses, ${m.pValueBasis})`);
       if (m.forgery?.suspected) lines.push(`    POSSIBLE COPIED OR FORGED MARK: ${m.forgery.reason}`);
     }
+  }
+  if (r.contentReferences?.length) {
+    lines.push('', 'Content references given:');
+    for (const c of r.contentReferences) lines.push(`  ${c.token}  sha256 ${c.sha256}  ${c.committed === null ? 'no registry to check' : c.committed ? 'committed in the registry' : 'NOT committed in the registry'}  ${c.used ? 'used' : 'not used'}`);
   }
   if (r.payload) {
     const p = r.payload;

@@ -49,6 +49,25 @@ export interface ReportLeg {
   pValueStatement?: string;
   /** v2: which search named the leg ('fast-path', 'named-place': at the place where another leg was named, 'exhaustive': the registry span's search). */
   search?: 'fast-path' | 'named-place' | 'exhaustive';
+  /**
+   * The content check against the bridge's content reference of this leg (lib/mark/content-ref.ts):
+   * 'consistent' (the clip's content agrees with the leg's recorded downlink at the session time
+   * its mark names), 'inconclusive' (too little of the downlink's speech to compare), or
+   * 'no-reference' (none was given or committed for this leg). Legs whose check fails are not
+   * named (see the verdict). agreement: fraction of the compared bits that agreed (0.5: unrelated).
+   */
+  content?: { verdict: 'consistent' | 'inconclusive' | 'no-reference'; agreement: number | null; bits: number };
+}
+
+/** A content reference given to the scan, and whether it was used. */
+export interface ReportContentReference {
+  token: string;
+  /** SHA-256 of the reference file. */
+  sha256: string;
+  /** Whether the registry commits this digest for this token (null: no registry given). */
+  committed: boolean | null;
+  /** Used by the check: committed, or no registry given (then the report's limits say so). */
+  used: boolean;
 }
 
 /** One mark profile searched, with each layer's evidence (issue 13: every layer's score reported separately). */
@@ -131,6 +150,8 @@ export interface Report {
   marks?: ReportMark[];
   /** Blind payload read without a registry search (lib/mark/payload-decode.ts); absent when not attempted. */
   payload?: ReportPayload;
+  /** Content references given to the scan (earmark scan --content), with their registry commitment. */
+  contentReferences?: ReportContentReference[];
   verdict: string;
   /** What the findings do not show (stated every time). */
   limits?: string[];

@@ -6,7 +6,7 @@
 import { timelineEdits } from '../edits/timeline.js';
 import type { LegKind } from '../legs.js';
 import type { DetectResult } from '../mark/detect/types.js';
-import type { ReportEdit, ReportLeg, ReportMark } from '../report/types.js';
+import type { ReportContentReference, ReportEdit, ReportLeg, ReportMark } from '../report/types.js';
 import { pValueStatement } from '../mark/stats.js';
 
 export interface CandidateInfo {
@@ -36,6 +36,8 @@ export interface AttributionInput {
   keyId: string;
   /** Stretches of the clip (s) with speech and no mark of a detected leg, per token. */
   unmarkedSpeech?: ReadonlyMap<string, readonly { startSec: number; endSec: number }[]>;
+  /** Content references given to the scan and whether each was used (scan.ts). */
+  contentReferences?: readonly ReportContentReference[];
 }
 
 export interface Attribution {
@@ -47,7 +49,7 @@ export interface Attribution {
 
 const s2 = (x: number): string => x.toFixed(2);
 
-function describeLeg(leg: ReportLeg): string {
+function describeLeg(leg: Pick<ReportLeg, 'token' | 'participant' | 'leg' | 'meeting' | 'device' | 'joined'>): string {
   const who = leg.participant ? `participant ${leg.participant}` : 'a leg not found in the registry';
   const facts = [leg.leg ? `${leg.leg} leg` : null, leg.meeting ? `meeting ${leg.meeting}` : null, leg.device ? `device ${leg.device}` : null, leg.joined ? `joined ${leg.joined}` : null]
     .filter(Boolean)
@@ -58,6 +60,10 @@ function describeLeg(leg: ReportLeg): string {
 
 export function attribute(input: AttributionInput): Attribution {
   const info = new Map(input.candidates.map((c) => [c.token, c]));
+  const legOf = (token: string): Omit<ReportLeg, 'token' | 'pValue' | 'score' | 'segments'> => {
+    const c = info.get(token);
+    return { meeting: c?.meeting ?? null, participant: c?.participant ?? null, leg: c?.leg ?? null, device: c?.device ?? null, joined: c?.joined ?? null };
+  };
   const legs: ReportLeg[] = input.detection.legs.map((d) => {
     const c = info.get(d.token);
     const proof = input.proofs?.get(d.token);
@@ -74,6 +80,7 @@ export function attribute(input: AttributionInput): Attribution {
       profile: d.profile,
       pValueStatement: d.profile === 'v2' && d.pValueMultiplier !== undefined ? pValueStatement(d.pValue, d.score, 'sign-sum-bound', d.pValueMultiplier) : pValueStatement(d.pValue, d.score, 'normal-approximation'),
       ...(d.search ? { search: d.search } : {}),
+      ...(d.content && d.content.verdict !== 'inconsistent' ? { content: { verdict: d.content.verdict, agreement: d.content.bits > 0 ? d.content.agreement : null, bits: d.content.bits } } : {}),
       segments: d.segments.map((s) => ({ start: s.startSec, end: s.endSec, sessionOffset: s.sessionOffsetSec, score: s.z, sessionOffsetConfidence: s.timecodeConfidence })),
       ...(proof !== undefined ? { inclusionProof: proof } : {}),
     };
@@ -99,7 +106,13 @@ export function attribute(input: AttributionInput): Attribution {
   const n = input.candidates.length;
   const alpha = input.detection.alpha;
   const forged = (input.marks ?? []).find((m) => m.forgery?.suspected);
-  if (legs.length === 0 && forged) {
+  const rejected = input.detection.contentRejected ?? [];
+  if (rejected.length > 0) {
+    parts.push(
+      `Possible copied mark: ${rejected.map((l) => `the mark of ${describeLeg({ token: l.token, ...legOf(l.token) })} is present (score ${s2(l.score)}) but the clip's content does not match what the bridge recorded that leg's downlink to carry at the session time the mark names (${Math.round(100 * l.content!.agreement)}% of ${l.content!.bits} bits agree; unrelated audio agrees in about 50%, genuine copies through phone, streaming and room channels in 73% or more)`).join('; ')}. ` +
+        'That leg is not named: its mark was lifted from a recording of the leg and put on other audio, or the clip is not what the leg received.',
+    );
+  } else if (legs.length === 0 && forged) {
     parts.push(`Possible copied or forged mark: ${forged.forgery!.reason}. No leg is named: attribution rests only on a leg's own layer, which never repeats and can be estimated only from a recording of that leg at the same moment.`);
   }
   if (legs.length === 0) {
@@ -124,6 +137,10 @@ export function attribute(input: AttributionInput): Attribution {
         parts.push(
           `This leg was found by mark v1, whose pattern an adversary can estimate from a recording of the leg and forge onto other audio without the key (see the README's Security section): a v1 attribution is a lead to corroborate, not proof on its own.`,
         );
+      if (leg.content?.verdict === 'consistent')
+        parts.push(`Its content agrees with the bridge's content reference of that leg at that session time (${Math.round(100 * (leg.content.agreement ?? 0))}% of ${leg.content.bits} bits; unrelated audio about 50%).`);
+      else if (leg.content?.verdict === 'inconclusive')
+        parts.push(`The content check against the bridge's reference of that leg was inconclusive (${leg.content.bits} bits: too little of its downlink's speech in the matched span); the leg is named on its mark alone.`);
       const unmarked = input.unmarkedSpeech?.get(leg.token) ?? [];
       if (unmarked.length > 0) {
         const where = unmarked.map((u) => `${s2(u.startSec)}–${s2(u.endSec)} s`).join(', ');
@@ -144,11 +161,23 @@ export function attribute(input: AttributionInput): Attribution {
       'p-values bound the chance of a false attribution under the stated search; they are not the probability that the attribution is right.',
       'Segment boundaries and edit times are located to the detector window resolution (seconds), not to the sample.',
       'The registry proves the order and integrity of its entries, not the time they were written; join times are the bridge\'s claims.',
-      ...(legs.some((l) => l.profile === 'v2')
+      ...(legs.some((l) => l.profile === 'v2' && l.content?.verdict !== 'consistent')
         ? [
-            "A v2 attribution shows that the clip was made from the named leg's downlink at the stated session time: that leg's own layer never repeats, so it can be estimated only from a recording of that leg at that moment. It does not show that the file is that recording unaltered: whoever holds such a recording can re-embed the mark in other audio given that recording's loudness contour (the README's Security section, measured).",
+            "A v2 attribution without a consistent content check shows that the clip was made from the named leg's downlink at the stated session time: that leg's own layer never repeats, so it can be estimated only from a recording of that leg at that moment. It does not show that the file is that recording unaltered: whoever holds such a recording can re-embed the mark in other audio given that recording's loudness contour (the README's Security section, measured); the bridge's content reference of the leg (earmark scan --content) rules that out.",
           ]
         : []),
+      ...(legs.some((l) => l.content?.verdict === 'consistent')
+        ? [
+            "A consistent content check shows that the clip's content at the matched session time is what the bridge recorded the leg's downlink to carry (to the reference's resolution: 16 bands over 300-3400 Hz every 32 ms). It cannot tell the leg's own capture from another capture of the same moment with the leg's mark copied in from the leg's recording: both legs heard the same speech apart from their own voices.",
+          ]
+        : []),
+      ...(input.contentReferences ?? []).flatMap((c) =>
+        c.committed === false
+          ? [`The content reference given for ${c.token} (SHA-256 ${c.sha256.slice(0, 16)}…) is not committed in the registry: it was not used.`]
+          : c.committed === null
+            ? [`The content reference given for ${c.token} was used without a registry to check its commitment: its origin rests on whoever supplied it.`]
+            : [],
+      ),
       ...(input.marks ?? []).flatMap((m) =>
         legs.length === 0 && m.profile === 'v2' && m.exhaustiveSearch && m.exhaustiveSearch.legSpans === 0
           ? ['No leg had a leave time in the registry, so no exhaustive search over session offsets was possible: a v2 mark whose key-level layer was stripped is found only by that search.']

@@ -10,6 +10,8 @@ import { InputError } from '../errors.js';
 import { DETECT_DEFAULTS, DetectorCache, detect } from '../mark/detect/index.js';
 import type { DetectOptions, DetectResult } from '../mark/detect/index.js';
 import { ANALYSIS_RATE } from '../mark/features/analysis.js';
+import { contentReferenceDigest } from '../mark/content-ref.js';
+import type { ContentReference } from '../mark/content-ref.js';
 import type { MarkKey } from '../mark/keys.js';
 import { PROFILES } from '../mark/profile.js';
 import type { MarkProfile } from '../mark/profile.js';
@@ -18,7 +20,7 @@ import { payloadId } from '../mark/payload-layer.js';
 import { openRegistry } from '../registry/registry.js';
 import type { LegRecord } from '../registry/registry.js';
 import { REPORT_SCHEMA } from '../report/types.js';
-import type { Report, ReportMark, ReportPayload } from '../report/types.js';
+import type { Report, ReportContentReference, ReportMark, ReportPayload } from '../report/types.js';
 import { TOOL_NAME, VERSION } from '../version.js';
 import { attribute } from './attribute.js';
 import type { CandidateInfo, RegistryStatus } from './attribute.js';
@@ -48,6 +50,12 @@ export interface ScanOptions {
    * (material marked before v2 stays detectable).
    */
   profiles?: readonly MarkProfile[];
+  /**
+   * Content references of legs (lib/mark/content-ref.ts, earmark scan --content). With a registry,
+   * a reference is used only when the registry commits its digest for its token (leg.content);
+   * without one, references are used and the report says they were not checked against a registry.
+   */
+  contentReferences?: readonly ContentReference[];
 }
 
 async function registryCandidates(location: string, meeting: string | undefined): Promise<{ legs: LegRecord[]; status: RegistryStatus; proofs: (tokens: string[]) => Promise<Map<string, unknown>>; close: () => Promise<void> }> {
@@ -105,6 +113,18 @@ export async function scanFile(path: string, opts: ScanOptions): Promise<Report>
     }
     for (const t of opts.tokens ?? []) if (!candidates.some((c) => c.token === t)) candidates.push({ token: t });
 
+    // Content references: one per token; with a registry only those whose digest it commits.
+    const contentRows: ReportContentReference[] = [];
+    const contentRefs = new Map<string, ContentReference>();
+    for (const ref of opts.contentReferences ?? []) {
+      if (contentRows.some((r) => r.token === ref.token)) throw new InputError('content references', `two references for token ${ref.token}: give one per leg`);
+      if (ref.keyId !== opts.key.id) throw new InputError('content references', `the reference of ${ref.token} was made with key ${ref.keyId}, the scan uses key ${opts.key.id}`);
+      const sha256 = contentReferenceDigest(ref);
+      const committed = reg ? (reg.legs.find((l) => l.token === ref.token)?.contentReferences ?? []).includes(sha256) : null;
+      const used = committed !== false && candidates.some((c) => c.token === ref.token);
+      if (used) contentRefs.set(ref.token, ref);
+      contentRows.push({ token: ref.token, sha256, committed, used });
+    }
     const audio = await decodeFile(path, { sampleRate: ANALYSIS_RATE, mono: true });
     const cache = opts.cache ?? new DetectorCache();
     // Blind payload: read it when there is nothing to test, or to narrow a very large registry.
@@ -129,6 +149,7 @@ export async function scanFile(path: string, opts: ScanOptions): Promise<Report>
       candidates: candidates.map((c) => c.token),
       ...(opts.alpha !== undefined ? { alpha: opts.alpha } : {}),
       ...(opts.decoys !== undefined ? { decoys: opts.decoys } : {}),
+      ...(contentRefs.size > 0 ? { contentReferences: contentRefs } : {}),
       cache,
     };
     const alpha = opts.alpha ?? DETECT_DEFAULTS.alpha;
@@ -174,6 +195,7 @@ export async function scanFile(path: string, opts: ScanOptions): Promise<Report>
       ...(proofs ? { proofs } : {}),
       keyId: opts.key.id,
       unmarkedSpeech: unmarked,
+      contentReferences: contentRows,
     });
     const sha256AtEnd = await sha256File(path);
     return {
@@ -214,6 +236,7 @@ export async function scanFile(path: string, opts: ScanOptions): Promise<Report>
       edits: att.edits,
       ...(marks.length > 0 ? { marks } : {}),
       ...(payload ? { payload } : {}),
+      ...(contentRows.length > 0 ? { contentReferences: contentRows } : {}),
       verdict: payload ? (candidates.length === 0 ? `No registry was given, so no leg can be named or tested. ${payloadVerdict(payload)}` : `${att.verdict} ${payloadVerdict(payload)}`) : att.verdict,
       limits: att.limits,
       integrity: { sha256AtEnd, unchanged: sha256AtEnd === probe.sha256 },
@@ -245,7 +268,9 @@ function combineDetections(runs: readonly DetectResult[], alpha: number): Detect
       if (!cur || times(sc.pValue) < cur.pValue) scores.set(sc.token, { ...sc, pValue: times(sc.pValue) });
     }
   const first = runs[0]!;
+  const rejected = runs.flatMap((r) => r.contentRejected ?? []).filter((l) => !legs.has(l.token));
   return {
+    ...(rejected.length > 0 ? { contentRejected: rejected } : {}),
     profile: first.profile,
     pValueBasis: first.pValueBasis,
     legs: [...legs.values()].sort((a, b) => a.pValue - b.pValue || b.score - a.score),

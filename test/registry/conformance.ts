@@ -194,6 +194,19 @@ export function conformanceSuite(h: StoreHarness): void {
         await r.leaveLeg({ token });
         await r.leaveLeg({ token }).then(() => assert.unreachable('leave twice'), (err: unknown) => assert.match((err as Error).message, /already left/));
         assert.is(await r.store.size(), 3);
+        // Content references: committed by digest for a joined leg, listed with the leg; a bad
+        // digest, an unknown token and the same digest twice are refused.
+        const digest = 'ab'.repeat(32);
+        const c = await r.recordContent({ token, reference: digest, recorded: '2025-02-03T09:00:00Z' });
+        assert.is(c.index, 3);
+        assert.equal((await r.legs()).find((l) => l.token === token)?.contentReferences, [digest]);
+        for (const input of [{ token, reference: 'AB'.repeat(32) }, { token, reference: 'ab'.repeat(31) }, { token: 'unknowntoken', reference: 'cd'.repeat(32) }, { token, reference: digest }])
+          await r.recordContent(input).then(
+            () => assert.unreachable(JSON.stringify(input)),
+            (err: unknown) => assert.instance(err, InputError, JSON.stringify(input)),
+          );
+        assert.is(await r.store.size(), 4);
+        assert.ok((await r.verify()).intact);
       });
     } finally {
       await reg.cleanup();

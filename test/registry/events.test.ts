@@ -37,6 +37,9 @@ t('events: exact fields, formats and canonical leaves', () => {
     { ...joined, token: 'short' },
     { type: 'leg.deleted', token: joined.token },
     { type: 'meeting.created', meeting: 'm' },
+    { type: 'leg.content', token: joined.token, reference: 'f'.repeat(63), recorded: '2025-01-01T00:00:00.000Z' },
+    { type: 'leg.content', token: joined.token, reference: 'F'.repeat(64), recorded: '2025-01-01T00:00:00.000Z' },
+    { type: 'leg.content', token: joined.token, reference: 'f'.repeat(64) },
     [joined],
     null,
   ];
