@@ -21,6 +21,8 @@ import { InputError } from '../errors.js';
 import { RealFft } from '../dsp/fft.js';
 import { sqrtHann } from '../dsp/window.js';
 import type { MarkKey } from './keys.js';
+import { ContentReferenceWriter } from './content-ref.js';
+import type { ContentReference } from './content-ref.js';
 import { HostHash, HostHashStream } from './host-hash.js';
 import { markPattern } from './pattern.js';
 import type { MarkPattern } from './pattern.js';
@@ -78,6 +80,12 @@ export interface EmbedOptions {
 export interface EmbedderOptions extends EmbedOptions {
   sampleRate: number;
   channels: number;
+  /**
+   * Also record the leg's content reference (content-ref.ts) of the audio this embedder emits (the
+   * channels' mean): read it with contentReference() after flush(), and commit it to the registry
+   * (Registry.recordContent with contentReferenceDigest). Default false.
+   */
+  contentReference?: boolean;
 }
 
 /** The profile embedders use when none is given. */
@@ -137,6 +145,8 @@ export class Embedder {
   readonly #hash: HostHashStream | null;
   readonly #hostBits: Float64Array;
   readonly #mixFrame: Float64Array;
+  /** The content reference's writer (opts.contentReference), fed with the emitted audio. */
+  readonly #content: ContentReferenceWriter | null;
 
   constructor(opts: EmbedderOptions) {
     if (!(opts.sampleRate >= 8000 && opts.sampleRate <= 48000)) throw new RangeError(`embedder supports 8-48 kHz, got ${opts.sampleRate}`);
@@ -208,6 +218,27 @@ export class Embedder {
     this.#maskRef = new Float64Array(C);
     this.#hostRun = new Float64Array(C);
     this.#markRun = new Float64Array(C);
+    this.#content = opts.contentReference ? new ContentReferenceWriter({ key: opts.key, token: opts.token, sampleRate: opts.sampleRate, offsetSec }) : null;
+  }
+
+  /** The content reference of everything emitted (needs contentReference: true, after flush()). */
+  contentReference(): ContentReference {
+    if (!this.#content) throw new Error('Embedder.contentReference needs the contentReference option');
+    if (!this.#flushed) throw new Error('Embedder.contentReference is complete only after flush()');
+    return this.#content.finish();
+  }
+
+  /** Feed what is emitted to the content reference. */
+  #record(out: Float32Array[]): Float32Array[] {
+    if (this.#content && out[0]!.length > 0) {
+      if (out.length === 1) this.#content.push(out[0]!);
+      else {
+        const mean = new Float32Array(out[0]!.length);
+        for (const ch of out) for (let i = 0; i < mean.length; i++) mean[i]! += ch[i]! / out.length;
+        this.#content.push(mean);
+      }
+    }
+    return out;
   }
 
   /** The profile this embedder marks with (reports name it). */
@@ -222,7 +253,7 @@ export class Embedder {
     for (const ch of block) if (ch.length !== len) throw new RangeError('all channels of a block must have the same length');
     this.#append(block, len);
     this.#runFrames(this.#inCount);
-    return this.#emit(this.#inCount - this.latencySamples);
+    return this.#record(this.#emit(this.#inCount - this.latencySamples));
   }
 
   flush(): Float32Array[] {
@@ -230,7 +261,7 @@ export class Embedder {
     this.#flushed = true;
     // Frames up to the one that starts at the last sample's hop boundary cover every sample.
     this.#runFrames(Number.POSITIVE_INFINITY);
-    return this.#emit(this.#inCount);
+    return this.#record(this.#emit(this.#inCount));
   }
 
   #append(block: readonly Float32Array[], len: number): void {

@@ -7,7 +7,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { InputError } from '../../lib/errors.js';
-import { CONTENT_MIN_AGREEMENT, ContentRefError, ContentReferenceWriter, DetectorCache, PROFILE_V2, compareContent, contentReference, detect, embedAudio, keyFromBytes, parseContentReference, serializeContentReference } from '../../lib/mark/index.js';
+import { CONTENT_MIN_AGREEMENT, ContentRefError, ContentReferenceWriter, DetectorCache, Embedder, PROFILE_V2, compareContent, contentReference, detect, embedAudio, keyFromBytes, parseContentReference, serializeContentReference } from '../../lib/mark/index.js';
 import { speech } from './speech.js';
 
 const t = suite('mark/content-ref');
@@ -30,6 +30,26 @@ t('the streaming writer gives the same reference whatever the block sizes, at 48
     // Frame k is centred at k x 32 ms of session time: the first described frame's lagged window starts inside the stream.
     assert.ok((streamed.firstFrame - 2) * 0.032 - 0.032 >= 100.123 - 1e-9);
   }
+});
+
+t('the Embedder records the reference of what it emits (stereo: the channels\' mean), the same as a writer run after it', async () => {
+  const rate = 48000;
+  const x = (await speech('allison-1', rate)).subarray(0, 6 * rate);
+  const left = x;
+  const right = Float32Array.from(x, (v) => 0.5 * v);
+  const e = new Embedder({ key, token: 'st', offsetSec: 40, sampleRate: rate, channels: 2, profile: PROFILE_V2, contentReference: true });
+  const outs: Float32Array[][] = [];
+  for (let i = 0; i < x.length; i += 5000) outs.push(e.process([left.subarray(i, i + 5000), right.subarray(i, i + 5000)]));
+  assert.throws(() => e.contentReference(), /after flush/);
+  outs.push(e.flush());
+  const join = (c: number) => Float32Array.from(outs.flatMap((o) => [...o[c]!]));
+  const l = join(0);
+  const r = join(1);
+  const mean = Float32Array.from(l, (v, i) => (v + r[i]!) / 2);
+  const after = contentReference(mean, rate, { key, token: 'st', offsetSec: 40 });
+  const rec = e.contentReference();
+  assert.is(rec.firstFrame, after.firstFrame);
+  assert.equal([...rec.bits], [...after.bits]);
 });
 
 t('the file round-trips; truncation, a flipped byte and a wrong format are refused with a reason', async () => {

@@ -311,6 +311,7 @@ export async function expForge(ctx: Ctx): Promise<string> {
   const limits = [
     { id: 'contour', name: "host-binding attack: leg A's band-group loudness contour imposed on the target (3 passes), then key + leg estimate" },
     { id: 'contour8', name: 'the same with 8 band groups of 4 bands (the content check adapted to: a finer envelope of leg A)' },
+    { id: 'vocoder', name: "the same with every band its own group: leg A's 32-band envelope at 16 ms on the target's carrier (a channel vocoder of leg A's speech)" },
     { id: 'same', name: "same content: leg B's recording of the claimed session time + leg A's key + leg estimate" },
   ];
   const tallies = new Map<string, ForgeTally>();
@@ -339,6 +340,7 @@ export async function expForge(ctx: Ctx): Promise<string> {
     const ab = logRatio(srcA, srcB, frames);
     const contoured = contour(contour(contour(c.x, srcA), srcA), srcA);
     const contoured8 = contour(contour(contour(c.x, srcA, 40, 4), srcA, 40, 4), srcA, 40, 4);
+    const vocoded = contour(contour(contour(c.x, srcA, 40, 1), srcA, 40, 1), srcA, 40, 1);
     const clipB = await materialSlice(specB, S, c.x.length);
     const withPay = (v: TileValue): TileValue => (m, k) => v(m, k) + pay(m, k);
     for (const L of levels) {
@@ -355,6 +357,7 @@ export async function expForge(ctx: Ctx): Promise<string> {
       }
       made.set('contour', { y: forge(contoured, keyLeg, m0, { snrDb: L }).y, host: c.x });
       made.set('contour8', { y: forge(contoured8, keyLeg, m0, { snrDb: L }).y, host: c.x });
+      made.set('vocoder', { y: forge(vocoded, keyLeg, m0, { snrDb: L }).y, host: c.x });
       made.set('same', { y: addAligned(clipB, S, est, keyLeg, { snrDb: L }).y, host: clipB });
       for (const cl of [...classes, ...limits]) {
         const { y, host } = made.get(cl.id)!;
@@ -411,7 +414,7 @@ export async function expForge(ctx: Ctx): Promise<string> {
   return [
     '## 2. Framing: leg A\'s mark forged onto audio leg A never carried',
     '',
-    `**${totalNamed} of ${total} forged clips of the keyless classes named leg A** (largest leg-A statistic over all of them: z ${fmtNum(zMaxAll)}). Stated limits, counted apart (their forgeries carry leg A's own loudness envelope or speech): the host-binding attack named leg A in ${limitNamed('contour')} clips, its 8-group variant in ${limitNamed('contour8')}, same-content framing in ${limitNamed('same')}. ${ctx.mark.prepare ? "Scans check a named leg's content against the registry's content reference of that leg (lib/mark/content-ref.ts; system.ts builds the references): a leg whose mark is found on content that disagrees with its recorded downlink is not named." : 'Scans without content references (--content=off).'}`,
+    `**${totalNamed} of ${total} forged clips of the keyless classes named leg A** (largest leg-A statistic over all of them: z ${fmtNum(zMaxAll)}). Stated limits, counted apart (their forgeries carry leg A's own loudness envelope or speech): the host-binding attack named leg A in ${limitNamed('contour')} clips, its 8-group variant in ${limitNamed('contour8')}, the 32-band vocoder of leg A's speech in ${limitNamed('vocoder')}, same-content framing in ${limitNamed('same')}. ${ctx.mark.prepare ? "Scans check a named leg's content against the registry's content reference of that leg (lib/mark/content-ref.ts; system.ts builds the references): a leg whose mark is found on content that disagrees with its recorded downlink is not named." : 'Scans without content references (--content=off).'}`,
     '',
     `The forger holds ${fmtLen(T)} of leg A's downlink (AAC 64k) and, for the copy by ratio and same-content framing, leg B's downlink of the same session (same speech, its own mark). Key estimate: section 1's fold and rank-one estimators on all ${fmtLen(T)} (soft sync signs, hard timecode signs), payload bands folded modulo 8.192 s. Leg estimate: the single shot (soft, scaled to unit RMS) from the 30 s of leg A's recording whose session time the forged clip claims (a different stretch per target clip). The forger's modulator is benchmarks/attacks/modulator.ts (earmark's masking model and a constant-ratio budget), the target's chip j playing the attacker's chip m0 + j (frames centred in the chips, as the embedder); key + leg values are (s_key + v_leg) / sqrt 2, the mark's own composition. The copy by ratio imposes log(E_A / E_B) per 16 ms frame and band (clipped at +-1) as a gain exp(v / 2), the key estimate added with half the change's energy. SNR = the whole change against the target (against leg B's recording for same-content framing). Targets: ${clips.length} clips of 30 s (${new Set(clips.map((c) => c.name.split('#')[0])).size} voices from models/speech, never in leg A's material). Chain, then \`detect\` with ${cands.length === 64 ? 'the 64 registered tokens' : `the first ${cands.length} of the 64 registered tokens (leg A and leg B among them; fewer candidates only lower leg A's threshold)`}, PROFILE_V2, legSpans covering the material (system.ts). "key z" = the key layer's statistic (names no leg). "flagged" = result.forgery.suspected. ${fb.text()}`,
     '',
@@ -421,7 +424,7 @@ export async function expForge(ctx: Ctx): Promise<string> {
     '',
     table(['class', 'SNR of change, min / median (dB)', 'chain', 'clips', 'named as leg A', 'max z of leg A', "leg A's mark found, content rejected", 'key z median / max', 'flagged as forgery', 'other legs named', 'payload = leg A'], rows),
     '',
-    "**Stated limits (counted apart).** The host-binding attack (host-hash.ts names it as the binding's limit): the target's loudness per band group (bands 0-15 and 16-31, the host hash's groups) replaced by leg A's, frame by frame on the 16 ms grid (gains capped at +-40 dB, overall level kept, three passes so the overlap-add's smoothing converges), so the detector's keyed host bits of the target follow leg A's; then the key + leg estimate. The result keeps the target's spectral fine structure but carries leg A's two-band loudness envelope at 16 ms (a two-band vocoder of leg A's speech on the target's carrier): SNR against the target about 1 dB. The 8-group variant imposes leg A's loudness in 8 groups of 4 bands (the adversary's answer to a content check: a finer envelope of leg A's speech). Same content: leg B's own recording of the claimed session time (the same speech, leg B's mark) with leg A's key + leg estimate added at leg A's alignment: the host is the same speech, so the detector's host bits of the forgery agree with leg A's wherever the codecs keep them.",
+    "**Stated limits (counted apart).** The host-binding attack (host-hash.ts names it as the binding's limit): the target's loudness per band group (bands 0-15 and 16-31, the host hash's groups) replaced by leg A's, frame by frame on the 16 ms grid (gains capped at +-40 dB, overall level kept, three passes so the overlap-add's smoothing converges), so the detector's keyed host bits of the target follow leg A's; then the key + leg estimate. The result keeps the target's spectral fine structure but carries leg A's two-band loudness envelope at 16 ms (a two-band vocoder of leg A's speech on the target's carrier): SNR against the target about 1 dB. The 8-group variant imposes leg A's loudness in 8 groups of 4 bands (the adversary's answer to a content check: a finer envelope of leg A's speech); the vocoder imposes every band's (32 bands, 16 ms): the target keeps only its spectral fine structure and carries leg A's spectral envelope, which is what makes speech intelligible (a channel vocoder), so its content is leg A's words. Same content: leg B's own recording of the claimed session time (the same speech, leg B's mark) with leg A's key + leg estimate added at leg A's alignment: the host is the same speech, so the detector's host bits of the forgery agree with leg A's wherever the codecs keep them.",
     '',
     table(['class', 'SNR of change, min / median (dB)', 'chain', 'clips', 'named as leg A', 'leg A z median / max', "leg A's mark found, content rejected", 'leg B (the true source) named', 'key z median', 'flagged'], limitRows),
   ].join('\n');
