@@ -52,13 +52,13 @@ export function embedCommand(cli: Argv, ctx: CommandContext): Argv {
       const refPath = args['content-ref'];
       if (refPath !== undefined && samePath(refPath, args.out)) throw new InputError(refPath, 'is the audio output; give the content reference its own file');
       const written = await writeAudioFile(args.out, marked, { wavFormat: 'pcm24' });
+      const seconds = (marked.channels[0]!.length / marked.sampleRate).toFixed(3);
+      ctx.io.out(`${written.path}: ${seconds} s marked for token ${token} from session offset ${args.offset} s (key id ${key.id}, mark ${profile.name})`);
       if (refPath !== undefined) {
         const ref = contentReference(toMono(marked), marked.sampleRate, { key, token, offsetSec: args.offset });
         await writeContentReference(refPath, ref);
         ctx.io.out(`${refPath}: content reference of ${token}, ${ref.bits.length} frames of 32 ms, sha256 ${contentReferenceDigest(ref)}`);
       }
-      const seconds = (marked.channels[0]!.length / marked.sampleRate).toFixed(3);
-      ctx.io.out(`${written.path}: ${seconds} s marked for token ${token} from session offset ${args.offset} s (key id ${key.id}, mark ${profile.name})`);
     },
   );
 }

@@ -8,6 +8,7 @@ import type { LegKind } from '../legs.js';
 import type { DetectResult } from '../mark/detect/types.js';
 import type { ReportContentReference, ReportEdit, ReportLeg, ReportMark } from '../report/types.js';
 import { pValueStatement } from '../mark/stats.js';
+import { CONTENT_GENUINE_MIN, CONTENT_MIN_AGREEMENT } from '../mark/detect/content-check.js';
 
 export interface CandidateInfo {
   token: string;
@@ -109,13 +110,15 @@ export function attribute(input: AttributionInput): Attribution {
   const rejected = input.detection.contentRejected ?? [];
   if (rejected.length > 0) {
     parts.push(
-      `Possible copied mark: ${rejected.map((l) => `the mark of ${describeLeg({ token: l.token, ...legOf(l.token) })} is present (score ${s2(l.score)}) but the clip's content does not match what the bridge recorded that leg's downlink to carry at the session time the mark names (${Math.round(100 * l.content!.agreement)}% of ${l.content!.bits} bits agree; unrelated audio agrees in about 50%, genuine copies through phone, streaming and room channels in 73% or more)`).join('; ')}. ` +
+      `Possible copied mark: ${rejected.map((l) => `the mark of ${describeLeg({ token: l.token, ...legOf(l.token) })} is present (score ${s2(l.score)}) but the clip's content does not match what the bridge recorded that leg's downlink to carry at the session time the mark names (${Math.round(100 * l.content!.agreement)}% of ${l.content!.bits} bits agree; unrelated audio agrees in about 50%, genuine copies through the benchmarked phone, streaming and room channels in ${Math.round(100 * CONTENT_GENUINE_MIN)}% or more; the threshold is ${Math.round(100 * CONTENT_MIN_AGREEMENT)}%)`).join('; ')}. ` +
         'That leg is not named: its mark was lifted from a recording of the leg and put on other audio, or the clip is not what the leg received.',
     );
   } else if (legs.length === 0 && forged) {
     parts.push(`Possible copied or forged mark: ${forged.forgery!.reason}. No leg is named: attribution rests only on a leg's own layer, which never repeats and can be estimated only from a recording of that leg at the same moment.`);
   }
-  if (legs.length === 0) {
+  if (legs.length === 0 && rejected.length > 0) {
+    parts.push(`No leg is named among ${n} candidate leg(s) (key id ${input.keyId}).`);
+  } else if (legs.length === 0) {
     parts.push(
       `No leg's mark was found in this clip among ${n} candidate leg(s) (key id ${input.keyId}) at a family-wise false-attribution level of ${alpha}. ` +
         'Absence of a mark proves nothing: the audio may not have passed through the bridge, may be too short or too degraded, or may be marked under another key.',
