@@ -16,6 +16,7 @@ export function renderReportText(input: Report): string {
     lines.push(`Leg ${leg.token}  p ${leg.pValueStatement ?? `=${leg.pValue}`}  score=${leg.score}${leg.speed !== undefined && leg.speed !== 1 ? `  speed=${leg.speed}` : ''}${leg.profile ? `  mark ${leg.profile}` : ''}${leg.search && leg.search !== 'fast-path' ? `  found by the ${leg.search} search` : ''}`);
     if (leg.participant || leg.meeting) lines.push(`  ${leg.participant ?? '?'} — ${leg.leg ?? '?'} leg, meeting ${leg.meeting ?? '?'}${leg.device ? `, device ${leg.device}` : ''}${leg.joined ? `, joined ${leg.joined}` : ''}`);
     if (leg.content) lines.push(`  content check: ${leg.content.verdict}${leg.content.agreement !== null ? ` (${Math.round(100 * leg.content.agreement)}% of ${leg.content.bits} bits agree; unrelated audio ~50%)` : ''}`);
+    for (const m of leg.content?.mismatches ?? []) lines.push(`  CONTENT MISMATCH at clip ${m.start.toFixed(2)}–${m.end.toFixed(2)} s (${Math.round(100 * m.agreement)}% agree): the mark runs on, the content is not the leg's`);
     for (const s of leg.segments) lines.push(`  clip ${s.start.toFixed(3)}–${s.end.toFixed(3)} s  session ${s.sessionOffset.toFixed(3)} s${s.score !== undefined ? `  z=${s.score}` : ''}${s.sessionOffsetConfidence !== undefined ? `  timecode confidence ${s.sessionOffsetConfidence.toFixed(3)}` : ''}`);
   }
   if (r.marks?.length) {

@@ -56,7 +56,13 @@ export interface ReportLeg {
    * 'no-reference' (none was given or committed for this leg). Legs whose check fails are not
    * named (see the verdict). agreement: fraction of the compared bits that agreed (0.5: unrelated).
    */
-  content?: { verdict: 'consistent' | 'inconclusive' | 'no-reference'; agreement: number | null; bits: number };
+  content?: {
+    verdict: 'consistent' | 'inconclusive' | 'no-reference';
+    agreement: number | null;
+    bits: number;
+    /** Stretches (clip seconds, to the 5 s window) whose content disagrees with the reference although the leg as a whole agrees: audio replaced or inserted with the leg's mark carried on. */
+    mismatches?: { start: number; end: number; agreement: number }[];
+  };
 }
 
 /** A content reference given to the scan, and whether it was used. */

@@ -81,7 +81,16 @@ export function attribute(input: AttributionInput): Attribution {
       profile: d.profile,
       pValueStatement: d.profile === 'v2' && d.pValueMultiplier !== undefined ? pValueStatement(d.pValue, d.score, 'sign-sum-bound', d.pValueMultiplier) : pValueStatement(d.pValue, d.score, 'normal-approximation'),
       ...(d.search ? { search: d.search } : {}),
-      ...(d.content && d.content.verdict !== 'inconsistent' ? { content: { verdict: d.content.verdict, agreement: d.content.bits > 0 ? d.content.agreement : null, bits: d.content.bits } } : {}),
+      ...(d.content && d.content.verdict !== 'inconsistent'
+        ? {
+            content: {
+              verdict: d.content.verdict,
+              agreement: d.content.bits > 0 ? d.content.agreement : null,
+              bits: d.content.bits,
+              ...(d.content.mismatches?.length ? { mismatches: d.content.mismatches.map((m) => ({ start: m.startSec, end: m.endSec, agreement: m.agreement })) } : {}),
+            },
+          }
+        : {}),
       segments: d.segments.map((s) => ({ start: s.startSec, end: s.endSec, sessionOffset: s.sessionOffsetSec, score: s.z, sessionOffsetConfidence: s.timecodeConfidence })),
       ...(proof !== undefined ? { inclusionProof: proof } : {}),
     };
@@ -99,6 +108,14 @@ export function attribute(input: AttributionInput): Attribution {
       });
     }
   }
+  for (const leg of legs)
+    for (const m of leg.content?.mismatches ?? [])
+      edits.push({
+        time: m.start,
+        kind: 'insert',
+        confidence: 0.9,
+        evidence: `leg ${leg.token}: clip ${s2(m.start)}–${s2(m.end)} s carries the leg's mark but not its content (${Math.round(100 * m.agreement)}% of the content reference's bits agree there; ${Math.round(100 * CONTENT_MIN_AGREEMENT)}% needed): audio inserted or replaced with the mark carried on, located to the check's 5 s window`,
+      });
   edits.sort((a, b) => a.time - b.time);
 
   const parts: string[] = [];
@@ -141,7 +158,7 @@ export function attribute(input: AttributionInput): Attribution {
           `This leg was found by mark v1, whose pattern an adversary can estimate from a recording of the leg and forge onto other audio without the key (see the README's Security section): a v1 attribution is a lead to corroborate, not proof on its own.`,
         );
       if (leg.content?.verdict === 'consistent')
-        parts.push(`Its content agrees with the bridge's content reference of that leg at that session time (${Math.round(100 * (leg.content.agreement ?? 0))}% of ${leg.content.bits} bits; unrelated audio about 50%).`);
+        parts.push(`Its content agrees with the bridge's content reference of that leg at that session time (${Math.round(100 * (leg.content.agreement ?? 0))}% of ${leg.content.bits} bits; unrelated audio about 50%)${leg.content.mismatches?.length ? `, except at clip ${leg.content.mismatches.map((m) => `${s2(m.start)}–${s2(m.end)} s`).join(', ')}, where the mark runs on but the content is not what the leg received: audio inserted or replaced there carries a copied mark` : ''}.`);
       else if (leg.content?.verdict === 'inconclusive')
         parts.push(`The content check against the bridge's reference of that leg was inconclusive (${leg.content.bits} bits: too little of its downlink's speech in the matched span); the leg is named on its mark alone.`);
       const unmarked = input.unmarkedSpeech?.get(leg.token) ?? [];

@@ -114,6 +114,31 @@ t('detect: the leg is named on its own content, and not on other content carryin
   assert.is(blind.legs[0]!.content, undefined);
 });
 
+t('detect: other speech inserted into the leg\'s own recording with the mark carried on is located as a content mismatch', async () => {
+  const rate = 16000;
+  const offset = 640;
+  const own = (await speech('allison-2', rate)).subarray(0, 30 * rate);
+  const foreign = (await speech('allison-3', rate)).subarray(0, 30 * rate);
+  const mark = (x: Float32Array) => embedAudio({ channels: [x], sampleRate: rate }, { key, token: tokens[4]!, offsetSec: offset, profile: PROFILE_V2 }).channels[0]!;
+  const downlink = mark(own);
+  const refs = new Map([[tokens[4]!, contentReference(downlink, rate, { key, token: tokens[4]!, offsetSec: offset })]]);
+  // The forger's best case again: the mark of the same session times, on other speech, in 12-20 s.
+  const forged = mark(foreign);
+  const clip = Float32Array.from(downlink);
+  clip.set(forged.subarray(12 * rate, 20 * rate), 12 * rate);
+  const r = detect({ channels: [clip], sampleRate: rate }, { key, candidates: tokens, profile: PROFILE_V2, cache, contentReferences: refs });
+  assert.equal(r.legs.map((l) => l.token), [tokens[4]]);
+  const c = r.legs[0]!.content!;
+  assert.is(c.verdict, 'consistent');
+  assert.is(c.mismatches?.length, 1, JSON.stringify(c));
+  const m = c.mismatches![0]!;
+  // Located to the 5 s window: the flagged stretch overlaps 12-20 s and lies within 5 s of it.
+  assert.ok(m.startSec >= 7 && m.startSec <= 16 && m.endSec >= 16 && m.endSec <= 25, JSON.stringify(m));
+  // The untouched recording has none.
+  const clean = detect({ channels: [downlink], sampleRate: rate }, { key, candidates: tokens, profile: PROFILE_V2, cache, contentReferences: refs });
+  assert.is(clean.legs[0]!.content!.mismatches, undefined);
+});
+
 t('detect refuses a reference made with another key or filed under another token', async () => {
   const x = (await speech('allison-1', 16000)).subarray(0, 5 * 16000);
   const wrongKey = new Map([[tokens[0]!, contentReference(x, 16000, { key: other, token: tokens[0]!, offsetSec: 0 })]]);

@@ -11,7 +11,7 @@
  * the leg is named and the report says the check could not be made.
  */
 import { resample } from '../../dsp/resample.js';
-import { CR_RATE, compareContent } from '../content-ref.js';
+import { CR_BITS, CR_RATE, compareContent } from '../content-ref.js';
 import type { ContentComparison, ContentReference } from '../content-ref.js';
 import type { MarkKey } from '../keys.js';
 import type { DetectResult, DetectedLeg, LegContentCheck } from './types.js';
@@ -31,6 +31,41 @@ function verdictOf(c: ContentComparison): LegContentCheck['verdict'] {
 
 const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 
+/** Sliding windows of the check inside a leg's span: length and step (s), and the fewest compared bits a window needs. */
+export const CONTENT_WINDOW_SEC = 5;
+const WINDOW_STEP_SEC = 1;
+const WINDOW_MIN_BITS = 480;
+
+/**
+ * Stretches of the clip whose content disagrees with the reference although the leg's span as a
+ * whole agrees: windows of CONTENT_WINDOW_SEC (step 1 s) with at least WINDOW_MIN_BITS compared and
+ * agreement below CONTENT_MIN_AGREEMENT, overlapping ones merged. What a forger who inserts other
+ * audio carrying the leg's mark into the leg's genuine recording leaves (located to the window).
+ */
+export function contentMismatches(frames: readonly { clipSec: number; agree: number }[]): { startSec: number; endSec: number; agreement: number }[] {
+  if (frames.length === 0) return [];
+  const sorted = [...frames].sort((a, b) => a.clipSec - b.clipSec);
+  const t0 = sorted[0]!.clipSec;
+  const t1 = sorted[sorted.length - 1]!.clipSec;
+  const out: { startSec: number; endSec: number; agreement: number }[] = [];
+  let lo = 0;
+  let hi = 0;
+  let agree = 0;
+  for (let start = t0; start <= Math.max(t0, t1 - CONTENT_WINDOW_SEC) + 1e-9; start += WINDOW_STEP_SEC) {
+    const end = start + CONTENT_WINDOW_SEC;
+    while (hi < sorted.length && sorted[hi]!.clipSec < end) agree += sorted[hi++]!.agree;
+    while (lo < hi && sorted[lo]!.clipSec < start) agree -= sorted[lo++]!.agree;
+    const bits = CR_BITS * (hi - lo);
+    if (bits < WINDOW_MIN_BITS) continue;
+    const a = agree / bits;
+    if (a >= CONTENT_MIN_AGREEMENT) continue;
+    const last = out[out.length - 1];
+    if (last && start <= last.endSec) (last.endSec = Math.min(end, t1)), (last.agreement = Math.min(last.agreement, round3(a)));
+    else out.push({ startSec: start, endSec: Math.min(end, t1), agreement: round3(a) });
+  }
+  return out.map((m) => ({ startSec: round3(m.startSec), endSec: round3(m.endSec), agreement: m.agreement }));
+}
+
 /** The check of one named leg against its reference (per segment and pooled). */
 export function checkLegContent(clip16k: Float32Array, leg: DetectedLeg, ref: ContentReference, key: MarkKey): LegContentCheck {
   const per = leg.segments.map((s) => compareContent(clip16k, ref, key, [{ startSec: s.startSec, endSec: s.endSec, sessionOffsetSec: s.sessionOffsetSec, speed: leg.speed, pitchMoved: leg.speedKind === 'speed' }]));
@@ -39,9 +74,12 @@ export function checkLegContent(clip16k: Float32Array, leg: DetectedLeg, ref: Co
   let described = 0;
   let covered = 0;
   for (const c of per) (bits += c.bits), (agree += c.agreement * c.bits), (described += c.describedSec), (covered += c.coveredSec);
-  const pooled: ContentComparison = { bits, agreement: bits > 0 ? agree / bits : 0.5, z: bits > 0 ? (2 * agree - bits) / Math.sqrt(bits) : 0, coveredSec: covered, describedSec: described };
+  const pooled: ContentComparison = { bits, agreement: bits > 0 ? agree / bits : 0.5, z: bits > 0 ? (2 * agree - bits) / Math.sqrt(bits) : 0, coveredSec: covered, describedSec: described, frames: per.flatMap((c) => c.frames) };
+  const verdict = verdictOf(pooled);
+  const mismatches = verdict === 'consistent' ? per.flatMap((c) => contentMismatches(c.frames)) : [];
   return {
-    verdict: verdictOf(pooled),
+    verdict,
+    ...(mismatches.length > 0 ? { mismatches } : {}),
     bits,
     agreement: round3(pooled.agreement),
     describedSec: Math.round(described * 10) / 10,

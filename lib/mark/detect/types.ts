@@ -111,6 +111,8 @@ export interface LegContentCheck {
   describedSec: number;
   /** Per segment, in the leg's segment order. */
   segments: { verdict: LegContentCheck['verdict']; bits: number; agreement: number }[];
+  /** Consistent legs only: stretches (clip seconds, to the 5 s window) whose content disagrees with the reference (content-check.ts contentMismatches). */
+  mismatches?: { startSec: number; endSec: number; agreement: number }[];
 }
 
 export type LegSearch = 'fast-path' | 'named-place' | 'exhaustive';
