@@ -32,6 +32,8 @@ const TRIALS = Number(process.env['TRIALS'] ?? (MUSTS ? 25 : 6));
 const TRIAL_START = Number(process.env['TRIAL_START'] ?? 0);
 const CLIPS = Number(process.env['CLIPS'] ?? (MUSTS ? 12 : 2));
 const NEG_CLIPS = Number(process.env['NEG_CLIPS'] ?? 80);
+/** NEGATIVES_ONLY=1: only the negatives (robustness-negatives[-v2].md). */
+const NEGATIVES_ONLY = process.env['NEGATIVES_ONLY'] === '1';
 const LENGTHS = [3, 5, 10, 30];
 /** Negative clip lengths: the positive lengths and 60 s (longer than 32 s, so the detector's 64 s windows are tested on negatives too). */
 const NEG_LENGTHS = [3, 5, 10, 30, 60];
@@ -260,82 +262,8 @@ async function musts(key: MarkKey, voices: Map<string, Float32Array>, conditions
   }
 }
 
-async function main(): Promise<void> {
-  const started = performance.now();
-  const key = keyFromBytes(new Uint8Array(32).fill(7));
-  const voices = await loadVoices();
-  const wanted = process.env['CONDITIONS']?.split(',').map((s) => s.trim());
-  const conditions = (wanted ? CONDITIONS.filter((c) => wanted.includes(c.name) || wanted.includes(c.chain)) : CONDITIONS).filter((c) => !MUSTS || c.must !== undefined);
-  if (MUSTS) return musts(key, voices, conditions, started);
-
-  // Quality.
-  const quality: (string | number)[][] = [];
-  for (const v of VOICES) {
-    const x = voices.get(v)!;
-    const y = embedAudio({ channels: [x], sampleRate: RATE }, { key, token: 'quality', profile: PROFILE }).channels[0]!;
-    const q = frameSnrs(x, y);
-    quality.push([v, (x.length / RATE).toFixed(0), q.overall.toFixed(1), q.segmental.toFixed(1), q.worst1.toFixed(1)]);
-  }
-  console.log('quality done');
-
-  // Speed (one core, steady state after one warm-up run).
-  const long = voiceLoop(voices, 120);
-  embedAudio({ channels: [long.subarray(0, RATE * 20)], sampleRate: RATE }, { key, token: 'warm' });
-  let t0 = performance.now();
-  const marked = embedAudio({ channels: [long], sampleRate: RATE }, { key, token: 'speed', profile: PROFILE }).channels[0]!;
-  const embedX = 120 / ((performance.now() - t0) / 1000);
-  const cands64 = Array.from({ length: 63 }, (_, i) => `speed-other-${i}`).concat(['speed']);
-  detect({ channels: [marked.subarray(0, RATE * 10)], sampleRate: RATE }, { key, candidates: cands64, cache, profile: PROFILE });
-  t0 = performance.now();
-  detect({ channels: [marked.subarray(RATE * 30, RATE * 90)], sampleRate: RATE }, { key, candidates: cands64, cache, profile: PROFILE });
-  const scanX = 60 / ((performance.now() - t0) / 1000);
-  t0 = performance.now();
-  detect({ channels: [marked.subarray(RATE * 30, RATE * 40)], sampleRate: RATE }, { key, candidates: cands64, cache, profile: PROFILE });
-  const scan10X = 10 / ((performance.now() - t0) / 1000);
-  console.log(`speed: embed ${embedX.toFixed(0)}x, scan ${scanX.toFixed(0)}x (60 s clip), ${scan10X.toFixed(0)}x (10 s clip)`);
-
-  // Positives.
-  const cells = new Map<string, Cell>();
-  let totalDetects = 0;
-  for (const cond of conditions) {
-    for (let trial = 0; trial < TRIALS; trial++) {
-      const seed = 1000 * (CONDITIONS.indexOf(cond) + 1) + trial;
-      const { sim, tokens, offsets, downlinkOnly, speechSpan, rnd } = await benchMeeting({ seed, stream: 'bench/robustness', chain: cond.chain, key, voices, meetingSec: MEETING_SEC, profile: PROFILE });
-      for (const [variant, rec] of [['tap', sim.tap!], ['downlink', downlinkOnly]] as const) {
-        const tap = rec.channels[0]!;
-        const tapRate = rec.sampleRate;
-        const tapSec = tap.length / tapRate;
-        for (const L of LENGTHS) {
-          // 'speech': clips holding L s of the leg's (downlink) speech, the musts' protocol;
-          // 'random': fixed-length clips at random places (tap only), whatever they hold.
-          for (const sampling of variant === 'tap' ? (['speech', 'random'] as const) : (['speech'] as const)) {
-            for (let c = 0; c < CLIPS; c++) {
-              let start: number;
-              let end: number;
-              if (sampling === 'speech') {
-                const span = speechSpan(L);
-                if (!span) continue;
-                start = span[0] / cond.timeFactor;
-                end = Math.min(tapSec, span[1] / cond.timeFactor);
-              } else {
-                if (L > tapSec - 1) continue;
-                start = rnd.between(0, tapSec - L);
-                end = start + L;
-              }
-              scoreClip(cellOf(cells, `${sampling}|${variant}|${cond.name}|${L}`), key, tap, tapRate, start, end, tokens, offsets[0]!, cond.timeFactor);
-              totalDetects++;
-            }
-          }
-        }
-      }
-    }
-    const line = LENGTHS.map((L) => {
-      const c = cells.get(`speech|tap|${cond.name}|${L}`);
-      return c ? `${L}s ${c.hits}/${c.trials} z~${quantile(c.zs, 0.5).toFixed(1)}` : `${L}s -`;
-    }).join('  ');
-    console.log(`${cond.name}: ${line}`);
-  }
-
+/** Negatives: unmarked speech, another key, noise, synthetic music; each scan tests 64 legs (NEG_CLIPS per kind). */
+async function negatives(key: MarkKey, voices: Map<string, Float32Array>): Promise<{ neg: { scans: number; candidateTrials: number; falseAttributions: number; p: number[]; z: number[] }; negKinds: Record<string, number> }> {
   // Negatives: unmarked meetings, another key, noise, synthetic music. Each scan tests 64 legs.
   const neg = { scans: 0, candidateTrials: 0, falseAttributions: 0, p: [] as number[], z: [] as number[] };
   const negKinds: Record<string, number> = {};
@@ -429,6 +357,118 @@ async function main(): Promise<void> {
     }
     console.log(`negatives ${src.kind}: ${negKinds[src.kind]} false attributions`);
   }
+  return { neg, negKinds };
+}
+
+/** The negatives' markdown lines (main report and NEGATIVES_ONLY). */
+function negativesMarkdown(neg: { scans: number; candidateTrials: number; falseAttributions: number; p: number[]; z: number[] }, negKinds: Record<string, number>): string[] {
+  const calib = [1e-1, 1e-2, 1e-3, 1e-4, 1e-6].map((a) => [a.toExponential(0), neg.p.filter((p) => p <= a).length, (a * neg.p.length).toFixed(1)]);
+  return [
+    `${neg.scans} scans x 64 candidates = ${neg.candidateTrials} candidate trials; false attributions: ${neg.falseAttributions}. Clip lengths cycle through ${NEG_LENGTHS.join(', ')} s.`,
+    '',
+    markdownTable(['kind', 'scans', 'false attributions'], Object.entries(negKinds).map(([k, v]) => [k, NEG_CLIPS, v])),
+    '',
+    'Calibration (corrected p-values of every negative candidate; a valid p-value has count <= expected):',
+    '',
+    markdownTable(['p <=', 'count', 'expected if uniform'], calib),
+    '',
+    `Largest negative z / null scale: ${Math.max(...neg.z).toFixed(2)}; 99.9th percentile ${quantile(neg.z, 0.999).toFixed(2)}.`,
+  ];
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const key = keyFromBytes(new Uint8Array(32).fill(7));
+  const voices = await loadVoices();
+  const wanted = process.env['CONDITIONS']?.split(',').map((s) => s.trim());
+  const conditions = (wanted ? CONDITIONS.filter((c) => wanted.includes(c.name) || wanted.includes(c.chain)) : CONDITIONS).filter((c) => !MUSTS || c.must !== undefined);
+  if (MUSTS) return musts(key, voices, conditions, started);
+  if (NEGATIVES_ONLY) {
+    const { neg, negKinds } = await negatives(key, voices);
+    const md = [
+      `# Negatives of mark ${PROFILE.name}: false attributions among 64 registered legs`,
+      '',
+      provenance(),
+      '',
+      `Each scan: \`detect\` with 64 candidate tokens, ${PROFILE.name}, alpha ${ALPHA} family-wise, no registry spans (NEGATIVES_ONLY=1 NEG_CLIPS=${NEG_CLIPS}: the negatives of the main run alone). The must (issue 3, kept by issue 13): 0 false attributions in >= 40,960 candidate trials.`,
+      '',
+      ...negativesMarkdown(neg, negKinds),
+      '',
+      `Benchmark wall time ${((performance.now() - started) / 1000).toFixed(0)} s.`,
+    ].join('\n');
+    console.log(`wrote ${writeResult(`robustness-negatives${OUT_TAG}.md`, md)}`);
+    return;
+  }
+
+  // Quality.
+  const quality: (string | number)[][] = [];
+  for (const v of VOICES) {
+    const x = voices.get(v)!;
+    const y = embedAudio({ channels: [x], sampleRate: RATE }, { key, token: 'quality', profile: PROFILE }).channels[0]!;
+    const q = frameSnrs(x, y);
+    quality.push([v, (x.length / RATE).toFixed(0), q.overall.toFixed(1), q.segmental.toFixed(1), q.worst1.toFixed(1)]);
+  }
+  console.log('quality done');
+
+  // Speed (one core, steady state after one warm-up run).
+  const long = voiceLoop(voices, 120);
+  embedAudio({ channels: [long.subarray(0, RATE * 20)], sampleRate: RATE }, { key, token: 'warm' });
+  let t0 = performance.now();
+  const marked = embedAudio({ channels: [long], sampleRate: RATE }, { key, token: 'speed', profile: PROFILE }).channels[0]!;
+  const embedX = 120 / ((performance.now() - t0) / 1000);
+  const cands64 = Array.from({ length: 63 }, (_, i) => `speed-other-${i}`).concat(['speed']);
+  detect({ channels: [marked.subarray(0, RATE * 10)], sampleRate: RATE }, { key, candidates: cands64, cache, profile: PROFILE });
+  t0 = performance.now();
+  detect({ channels: [marked.subarray(RATE * 30, RATE * 90)], sampleRate: RATE }, { key, candidates: cands64, cache, profile: PROFILE });
+  const scanX = 60 / ((performance.now() - t0) / 1000);
+  t0 = performance.now();
+  detect({ channels: [marked.subarray(RATE * 30, RATE * 40)], sampleRate: RATE }, { key, candidates: cands64, cache, profile: PROFILE });
+  const scan10X = 10 / ((performance.now() - t0) / 1000);
+  console.log(`speed: embed ${embedX.toFixed(0)}x, scan ${scanX.toFixed(0)}x (60 s clip), ${scan10X.toFixed(0)}x (10 s clip)`);
+
+  // Positives.
+  const cells = new Map<string, Cell>();
+  let totalDetects = 0;
+  for (const cond of conditions) {
+    for (let trial = 0; trial < TRIALS; trial++) {
+      const seed = 1000 * (CONDITIONS.indexOf(cond) + 1) + trial;
+      const { sim, tokens, offsets, downlinkOnly, speechSpan, rnd } = await benchMeeting({ seed, stream: 'bench/robustness', chain: cond.chain, key, voices, meetingSec: MEETING_SEC, profile: PROFILE });
+      for (const [variant, rec] of [['tap', sim.tap!], ['downlink', downlinkOnly]] as const) {
+        const tap = rec.channels[0]!;
+        const tapRate = rec.sampleRate;
+        const tapSec = tap.length / tapRate;
+        for (const L of LENGTHS) {
+          // 'speech': clips holding L s of the leg's (downlink) speech, the musts' protocol;
+          // 'random': fixed-length clips at random places (tap only), whatever they hold.
+          for (const sampling of variant === 'tap' ? (['speech', 'random'] as const) : (['speech'] as const)) {
+            for (let c = 0; c < CLIPS; c++) {
+              let start: number;
+              let end: number;
+              if (sampling === 'speech') {
+                const span = speechSpan(L);
+                if (!span) continue;
+                start = span[0] / cond.timeFactor;
+                end = Math.min(tapSec, span[1] / cond.timeFactor);
+              } else {
+                if (L > tapSec - 1) continue;
+                start = rnd.between(0, tapSec - L);
+                end = start + L;
+              }
+              scoreClip(cellOf(cells, `${sampling}|${variant}|${cond.name}|${L}`), key, tap, tapRate, start, end, tokens, offsets[0]!, cond.timeFactor);
+              totalDetects++;
+            }
+          }
+        }
+      }
+    }
+    const line = LENGTHS.map((L) => {
+      const c = cells.get(`speech|tap|${cond.name}|${L}`);
+      return c ? `${L}s ${c.hits}/${c.trials} z~${quantile(c.zs, 0.5).toFixed(1)}` : `${L}s -`;
+    }).join('  ');
+    console.log(`${cond.name}: ${line}`);
+  }
+
+  const { neg, negKinds } = await negatives(key, voices);
 
   // Report.
   const rowsFor = (sampling: string, variant: string): (string | number)[][] => {
@@ -449,7 +489,6 @@ async function main(): Promise<void> {
     }
     return rows;
   };
-  const calib = [1e-1, 1e-2, 1e-3, 1e-4, 1e-6].map((a) => [a.toExponential(0), neg.p.filter((p) => p <= a).length, (a * neg.p.length).toFixed(1)]);
   const md = [
     '# Robustness of the per-leg mark (issue 3)',
     '',
@@ -486,15 +525,7 @@ async function main(): Promise<void> {
     '',
     '## Negatives',
     '',
-    `${neg.scans} scans x 64 candidates = ${neg.candidateTrials} candidate trials; false attributions: ${neg.falseAttributions}. Clip lengths cycle through ${NEG_LENGTHS.join(', ')} s.`,
-    '',
-    markdownTable(['kind', 'scans', 'false attributions'], Object.entries(negKinds).map(([k, v]) => [k, NEG_CLIPS, v])),
-    '',
-    'Calibration (corrected p-values of every negative candidate; a valid p-value has count <= expected):',
-    '',
-    markdownTable(['p <=', 'count', 'expected if uniform'], calib),
-    '',
-    `Largest negative z / null scale: ${Math.max(...neg.z).toFixed(2)}; 99.9th percentile ${quantile(neg.z, 0.999).toFixed(2)}.`,
+    ...negativesMarkdown(neg, negKinds),
     '',
     '## Quality (default strength)',
     '',
