@@ -42,6 +42,8 @@ export interface ScanResult {
   fallbackSec?: number;
   /** Marks whose detector checks content against the registry's reference: legs whose mark was found but whose content disagreed (not named). */
   contentRejected?: { token: string; z: number; agreement: number }[];
+  /** Named legs' content agreement, where the detector checked content. */
+  namedContent?: Map<string, number>;
 }
 
 export interface PayloadRead {

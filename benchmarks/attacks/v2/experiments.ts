@@ -58,6 +58,8 @@ export interface Ctx extends CtxV1 {
    * candidates; its count, hence its threshold, shrinks) and the exhaustive fallback cheaper.
    */
   candidates?: number;
+  /** forge: only these class ids (keyless: key, leg, key+leg, copy-denoised, copy-ab+key; limits: contour, contour8, vocoder, same). Default all. */
+  classes?: string[];
 }
 
 export function defaultCtx(log: (s: string) => void, quick = false): Ctx {
@@ -284,9 +286,11 @@ interface ForgeTally {
   rejected: number;
   /** The content agreement of those rejections. */
   rejectedAgreement: number[];
+  /** Leg A's content agreement where it was named (when the detector checked content). */
+  namedAgreement: number[];
 }
 
-const newTally = (payRead = false): ForgeTally => ({ clips: 0, named: 0, zA: [], keyZ: [], snr: [], flagged: 0, others: 0, pay: 0, payRead, rejected: 0, rejectedAgreement: [] });
+const newTally = (payRead = false): ForgeTally => ({ clips: 0, named: 0, zA: [], keyZ: [], snr: [], flagged: 0, others: 0, pay: 0, payRead, rejected: 0, rejectedAgreement: [], namedAgreement: [] });
 
 export async function expForge(ctx: Ctx): Promise<string> {
   const cands = registry().slice(0, Math.max(2, ctx.candidates ?? 64));
@@ -300,20 +304,21 @@ export async function expForge(ctx: Ctx): Promise<string> {
   const { est, cal, kvH, kvS } = await adversaryOf(specA, T);
   const pay = payloadValue(est);
   const payA = ctx.mark.payloadIdOf!(SCENARIO.legA);
+  const picked = (c: { id: string }): boolean => !ctx.classes || ctx.classes.includes(c.id);
   const classes = [
     { id: 'key', name: 'key-layer estimate + payload fold', pay: true },
     { id: 'leg', name: "single-shot leg estimate (leg A's 30 s of the claimed session time)", pay: false },
     { id: 'key+leg', name: 'key + single-shot leg estimate + payload fold', pay: true },
     { id: 'copy-denoised', name: "copy: leg A's log-energy residual against its time/band neighbours (v1's copy attack)", pay: false },
     { id: 'copy-ab+key', name: "copy: leg A's log energy minus leg B's (same content: the leg layers' residual) + key estimate", pay: false },
-  ];
+  ].filter(picked);
   // Classes whose forged clip carries leg A's own speech or its loudness envelope (stated limits, counted apart).
   const limits = [
     { id: 'contour', name: "host-binding attack: leg A's band-group loudness contour imposed on the target (3 passes), then key + leg estimate" },
     { id: 'contour8', name: 'the same with 8 band groups of 4 bands (the content check adapted to: a finer envelope of leg A)' },
     { id: 'vocoder', name: "the same with every band its own group: leg A's 32-band envelope at 16 ms on the target's carrier (a channel vocoder of leg A's speech)" },
     { id: 'same', name: "same content: leg B's recording of the claimed session time + leg A's key + leg estimate" },
-  ];
+  ].filter(picked);
   const tallies = new Map<string, ForgeTally>();
   const fb = new Fallback();
   const ctlRows: (string | number)[][] = [];
@@ -376,8 +381,8 @@ export async function expForge(ctx: Ctx): Promise<string> {
         }
       }
     }
-    // Controls: the target clip through each chain, no forgery.
-    for (const chain of chains) {
+    // Controls: the target clip through each chain, no forgery (with the keyless classes only).
+    for (const chain of classes.length > 0 ? chains : []) {
       const rx = await codec(c.x, chain, 1000 + i);
       const sc = fb.add(ctx.mark.scan(rx, cands));
       const t = ctl.get(chain)!;
@@ -386,7 +391,7 @@ export async function expForge(ctx: Ctx): Promise<string> {
     }
     ctx.log(`  forge clip ${i + 1}/${clips.length} (${c.name}) done; fallback ran ${fb.secs.length}/${fb.scans}, median ${fmtNum(median(fb.secs))} s`);
   }
-  for (const [chain, t] of ctl) ctlRows.push([chainName(chain), `${t.named}/${t.clips}`, `${fmtNum(Math.max(...t.zA))}`, `${fmtNum(median(t.keyZ))} / ${fmtNum(Math.max(...t.keyZ))}`, t.others, `${t.pay}/${t.clips}`]);
+  for (const [chain, t] of ctl) if (t.clips > 0) ctlRows.push([chainName(chain), `${t.named}/${t.clips}`, `${fmtNum(Math.max(...t.zA))}`, `${fmtNum(median(t.keyZ))} / ${fmtNum(Math.max(...t.keyZ))}`, t.others, `${t.pay}/${t.clips}`]);
   const rows: (string | number)[][] = [];
   let total = 0;
   let totalNamed = 0;
@@ -405,16 +410,17 @@ export async function expForge(ctx: Ctx): Promise<string> {
     for (const L of levels)
       for (const chain of chains) {
         const t = tallies.get(`${cl.id}|${L}|${chain}`)!;
-        limitRows.push([cl.name, `${fmtNum(quantile(t.snr, 0))} / ${fmtNum(median(t.snr))}`, chainName(chain), t.clips, `**${t.named}**`, `${fmtNum(median(t.zA))} / ${fmtNum(Math.max(...t.zA))}`, rejectText(t), cl.id === 'same' ? `${t.namedB}/${t.clips}` : '-', `${fmtNum(median(t.keyZ))}`, flagText(t)]);
+        limitRows.push([cl.name, `${fmtNum(quantile(t.snr, 0))} / ${fmtNum(median(t.snr))}`, chainName(chain), t.clips, `**${t.named}**`, `${fmtNum(median(t.zA))} / ${fmtNum(Math.max(...t.zA))}`, rejectText(t), t.namedAgreement.length ? `${fmtNum(median(t.namedAgreement))} / ${fmtNum(Math.min(...t.namedAgreement))}` : '-', cl.id === 'same' ? `${t.namedB}/${t.clips}` : '-', `${fmtNum(median(t.keyZ))}`, flagText(t)]);
       }
   const limitNamed = (id: string): string => {
+    if (!limits.some((l) => l.id === id)) return 'no clips (not run)';
     const ts = levels.flatMap((L) => chains.map((chain) => tallies.get(`${id}|${L}|${chain}`)!));
     return `${ts.reduce((a, t) => a + t.named, 0)} of ${ts.reduce((a, t) => a + t.clips, 0)}`;
   };
   return [
     '## 2. Framing: leg A\'s mark forged onto audio leg A never carried',
     '',
-    `**${totalNamed} of ${total} forged clips of the keyless classes named leg A** (largest leg-A statistic over all of them: z ${fmtNum(zMaxAll)}). Stated limits, counted apart (their forgeries carry leg A's own loudness envelope or speech): the host-binding attack named leg A in ${limitNamed('contour')} clips, its 8-group variant in ${limitNamed('contour8')}, the 32-band vocoder of leg A's speech in ${limitNamed('vocoder')}, same-content framing in ${limitNamed('same')}. ${ctx.mark.prepare ? "Scans check a named leg's content against the registry's content reference of that leg (lib/mark/content-ref.ts; system.ts builds the references): a leg whose mark is found on content that disagrees with its recorded downlink is not named." : 'Scans without content references (--content=off).'}`,
+    `${classes.length > 0 ? `**${totalNamed} of ${total} forged clips of the keyless classes named leg A** (largest leg-A statistic over all of them: z ${fmtNum(zMaxAll)}).` : `Classes run: ${limits.map((l) => l.id).join(', ')} (--classes; the keyless classes were not run here).`} Stated limits, counted apart (their forgeries carry leg A's own loudness envelope or speech): the host-binding attack named leg A in ${limitNamed('contour')} clips, its 8-group variant in ${limitNamed('contour8')}, the 32-band vocoder of leg A's speech in ${limitNamed('vocoder')}, same-content framing in ${limitNamed('same')}. ${ctx.mark.prepare ? "Scans check a named leg's content against the registry's content reference of that leg (lib/mark/content-ref.ts; system.ts builds the references): a leg whose mark is found on content that disagrees with its recorded downlink is not named." : 'Scans without content references (--content=off).'}`,
     '',
     `The forger holds ${fmtLen(T)} of leg A's downlink (AAC 64k) and, for the copy by ratio and same-content framing, leg B's downlink of the same session (same speech, its own mark). Key estimate: section 1's fold and rank-one estimators on all ${fmtLen(T)} (soft sync signs, hard timecode signs), payload bands folded modulo 8.192 s. Leg estimate: the single shot (soft, scaled to unit RMS) from the 30 s of leg A's recording whose session time the forged clip claims (a different stretch per target clip). The forger's modulator is benchmarks/attacks/modulator.ts (earmark's masking model and a constant-ratio budget), the target's chip j playing the attacker's chip m0 + j (frames centred in the chips, as the embedder); key + leg values are (s_key + v_leg) / sqrt 2, the mark's own composition. The copy by ratio imposes log(E_A / E_B) per 16 ms frame and band (clipped at +-1) as a gain exp(v / 2), the key estimate added with half the change's energy. SNR = the whole change against the target (against leg B's recording for same-content framing). Targets: ${clips.length} clips of 30 s (${new Set(clips.map((c) => c.name.split('#')[0])).size} voices from models/speech, never in leg A's material). Chain, then \`detect\` with ${cands.length === 64 ? 'the 64 registered tokens' : `the first ${cands.length} of the 64 registered tokens (leg A and leg B among them; fewer candidates only lower leg A's threshold)`}, PROFILE_V2, legSpans covering the material (system.ts). "key z" = the key layer's statistic (names no leg). "flagged" = result.forgery.suspected. ${fb.text()}`,
     '',
@@ -426,7 +432,7 @@ export async function expForge(ctx: Ctx): Promise<string> {
     '',
     "**Stated limits (counted apart).** The host-binding attack (host-hash.ts names it as the binding's limit): the target's loudness per band group (bands 0-15 and 16-31, the host hash's groups) replaced by leg A's, frame by frame on the 16 ms grid (gains capped at +-40 dB, overall level kept, three passes so the overlap-add's smoothing converges), so the detector's keyed host bits of the target follow leg A's; then the key + leg estimate. The result keeps the target's spectral fine structure but carries leg A's two-band loudness envelope at 16 ms (a two-band vocoder of leg A's speech on the target's carrier): SNR against the target about 1 dB. The 8-group variant imposes leg A's loudness in 8 groups of 4 bands (the adversary's answer to a content check: a finer envelope of leg A's speech); the vocoder imposes every band's (32 bands, 16 ms): the target keeps only its spectral fine structure and carries leg A's spectral envelope, which is what makes speech intelligible (a channel vocoder), so its content is leg A's words. Same content: leg B's own recording of the claimed session time (the same speech, leg B's mark) with leg A's key + leg estimate added at leg A's alignment: the host is the same speech, so the detector's host bits of the forgery agree with leg A's wherever the codecs keep them.",
     '',
-    table(['class', 'SNR of change, min / median (dB)', 'chain', 'clips', 'named as leg A', 'leg A z median / max', "leg A's mark found, content rejected", 'leg B (the true source) named', 'key z median', 'flagged'], limitRows),
+    table(['class', 'SNR of change, min / median (dB)', 'chain', 'clips', 'named as leg A', 'leg A z median / max', "leg A's mark found, content rejected", "leg A's content agreement where named, median / min", 'leg B (the true source) named', 'key z median', 'flagged'], limitRows),
   ].join('\n');
 }
 
@@ -441,6 +447,8 @@ function tally(t: ForgeTally, sc: ScanResult, snr: number): void {
   t.others += o.others.length;
   const rej = sc.contentRejected?.find((r) => r.token === SCENARIO.legA);
   if (rej) t.rejected++, t.rejectedAgreement.push(rej.agreement);
+  const ag = sc.namedContent?.get(SCENARIO.legA);
+  if (ag !== undefined) t.namedAgreement.push(ag);
 }
 
 /** "rejected / clips (max agreement)": leg A's mark found and its content check failed. */

@@ -107,6 +107,7 @@ export function markV2(key: MarkKey, opts: { spans?: (candidates: readonly strin
         ...(r.keyLayer ? { keyLayer: { score: r.keyLayer.score, pValue: r.keyLayer.pValue } } : {}),
         ...(r.forgery ? { forgery: { suspected: r.forgery.suspected, reason: r.forgery.reason } } : {}),
         ...(r.exhaustive ? { fallbackSec: r.exhaustive.seconds } : {}),
+        namedContent: new Map(r.legs.flatMap((l) => (l.content && l.content.bits > 0 ? [[l.token, l.content.agreement] as const] : []))),
         ...(r.contentRejected ? { contentRejected: r.contentRejected.map((l) => ({ token: l.token, z: l.score, agreement: l.content!.agreement })) } : {}),
       };
     },
