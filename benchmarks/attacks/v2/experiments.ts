@@ -316,6 +316,7 @@ export async function expForge(ctx: Ctx): Promise<string> {
   const limits = [
     { id: 'contour', name: "host-binding attack: leg A's band-group loudness contour imposed on the target (3 passes), then key + leg estimate" },
     { id: 'contour8', name: 'the same with 8 band groups of 4 bands (the content check adapted to: a finer envelope of leg A)' },
+    { id: 'contour16', name: 'the same with 16 band groups of 2 bands (between the 8-group variant and the vocoder)' },
     { id: 'vocoder', name: "the same with every band its own group: leg A's 32-band envelope at 16 ms on the target's carrier (a channel vocoder of leg A's speech)" },
     { id: 'same', name: "same content: leg B's recording of the claimed session time + leg A's key + leg estimate" },
   ].filter(picked);
@@ -345,6 +346,7 @@ export async function expForge(ctx: Ctx): Promise<string> {
     const ab = logRatio(srcA, srcB, frames);
     const contoured = contour(contour(contour(c.x, srcA), srcA), srcA);
     const contoured8 = contour(contour(contour(c.x, srcA, 40, 4), srcA, 40, 4), srcA, 40, 4);
+    const contoured16 = picked({ id: 'contour16' }) ? contour(contour(contour(c.x, srcA, 40, 2), srcA, 40, 2), srcA, 40, 2) : c.x;
     const vocoded = contour(contour(contour(c.x, srcA, 40, 1), srcA, 40, 1), srcA, 40, 1);
     const clipB = await materialSlice(specB, S, c.x.length);
     const withPay = (v: TileValue): TileValue => (m, k) => v(m, k) + pay(m, k);
@@ -362,6 +364,7 @@ export async function expForge(ctx: Ctx): Promise<string> {
       }
       made.set('contour', { y: forge(contoured, keyLeg, m0, { snrDb: L }).y, host: c.x });
       made.set('contour8', { y: forge(contoured8, keyLeg, m0, { snrDb: L }).y, host: c.x });
+      made.set('contour16', { y: forge(contoured16, keyLeg, m0, { snrDb: L }).y, host: c.x });
       made.set('vocoder', { y: forge(vocoded, keyLeg, m0, { snrDb: L }).y, host: c.x });
       made.set('same', { y: addAligned(clipB, S, est, keyLeg, { snrDb: L }).y, host: clipB });
       for (const cl of [...classes, ...limits]) {
@@ -420,7 +423,7 @@ export async function expForge(ctx: Ctx): Promise<string> {
   return [
     '## 2. Framing: leg A\'s mark forged onto audio leg A never carried',
     '',
-    `${classes.length > 0 ? `**${totalNamed} of ${total} forged clips of the keyless classes named leg A** (largest leg-A statistic over all of them: z ${fmtNum(zMaxAll)}).` : `Classes run: ${limits.map((l) => l.id).join(', ')} (--classes; the keyless classes were not run here).`} Stated limits, counted apart (their forgeries carry leg A's own loudness envelope or speech): the host-binding attack named leg A in ${limitNamed('contour')} clips, its 8-group variant in ${limitNamed('contour8')}, the 32-band vocoder of leg A's speech in ${limitNamed('vocoder')}, same-content framing in ${limitNamed('same')}. ${ctx.mark.prepare ? "Scans check a named leg's content against the registry's content reference of that leg (lib/mark/content-ref.ts; system.ts builds the references): a leg whose mark is found on content that disagrees with its recorded downlink is not named." : 'Scans without content references (--content=off).'}`,
+    `${classes.length > 0 ? `**${totalNamed} of ${total} forged clips of the keyless classes named leg A** (largest leg-A statistic over all of them: z ${fmtNum(zMaxAll)}).` : `Classes run: ${limits.map((l) => l.id).join(', ')} (--classes; the keyless classes were not run here).`} Stated limits, counted apart (their forgeries carry leg A's own loudness envelope or speech): the host-binding attack named leg A in ${limitNamed('contour')} clips, its 8-group variant in ${limitNamed('contour8')}, the 16-group variant in ${limitNamed('contour16')}, the 32-band vocoder of leg A's speech in ${limitNamed('vocoder')}, same-content framing in ${limitNamed('same')}. ${ctx.mark.prepare ? "Scans check a named leg's content against the registry's content reference of that leg (lib/mark/content-ref.ts; system.ts builds the references): a leg whose mark is found on content that disagrees with its recorded downlink is not named." : 'Scans without content references (--content=off).'}`,
     '',
     `The forger holds ${fmtLen(T)} of leg A's downlink (AAC 64k) and, for the copy by ratio and same-content framing, leg B's downlink of the same session (same speech, its own mark). Key estimate: section 1's fold and rank-one estimators on all ${fmtLen(T)} (soft sync signs, hard timecode signs), payload bands folded modulo 8.192 s. Leg estimate: the single shot (soft, scaled to unit RMS) from the 30 s of leg A's recording whose session time the forged clip claims (a different stretch per target clip). The forger's modulator is benchmarks/attacks/modulator.ts (earmark's masking model and a constant-ratio budget), the target's chip j playing the attacker's chip m0 + j (frames centred in the chips, as the embedder); key + leg values are (s_key + v_leg) / sqrt 2, the mark's own composition. The copy by ratio imposes log(E_A / E_B) per 16 ms frame and band (clipped at +-1) as a gain exp(v / 2), the key estimate added with half the change's energy. SNR = the whole change against the target (against leg B's recording for same-content framing). Targets: ${clips.length} clips of 30 s (${new Set(clips.map((c) => c.name.split('#')[0])).size} voices from models/speech, never in leg A's material). Chain, then \`detect\` with ${cands.length === 64 ? 'the 64 registered tokens' : `the first ${cands.length} of the 64 registered tokens (leg A and leg B among them; fewer candidates only lower leg A's threshold)`}, PROFILE_V2, legSpans covering the material (system.ts). "key z" = the key layer's statistic (names no leg). "flagged" = result.forgery.suspected. ${fb.text()}`,
     '',
