@@ -7,7 +7,7 @@
  * The scans share one DetectorCache, as a service scanning many clips with one key does.
  */
 import { fileURLToPath } from 'node:url';
-import { DetectorCache, PROFILE_V2, decodePayload, detect, embedAudio, keyFromBytes } from '../lib/mark/index.js';
+import { DetectorCache, PROFILE_V2, contentReference, decodePayload, detect, embedAudio, keyFromBytes } from '../lib/mark/index.js';
 import { markdownTable, measureProcess, provenance, writeResult } from './lib.js';
 import { RATE, loadVoices, voiceLoop } from './meeting.js';
 
@@ -83,6 +83,13 @@ function v2Rows(long: Float32Array): (string | number)[][] {
   for (const L of [10, 30, 60]) {
     const clip = marked.subarray(RATE * 30, RATE * (30 + L));
     rows.push([`v2: scan (detect), ${L} s clip, 64 candidates`, (L / best(() => detect({ channels: [clip], sampleRate: RATE }, { key, candidates: cands, cache, profile: PROFILE_V2 }))).toFixed(0), '20 (must)']);
+  }
+  // The same scans with the named leg's content reference (lib/mark/content-ref.ts): the check runs on every named leg.
+  const reference = contentReference(marked, RATE, { key, token: 'speed', offsetSec: 100 });
+  const contentReferences = new Map([['speed', reference]]);
+  for (const L of [10, 30, 60]) {
+    const clip = marked.subarray(RATE * 30, RATE * (30 + L));
+    rows.push([`v2: scan (detect) with the legs' content references, ${L} s clip, 64 candidates`, (L / best(() => detect({ channels: [clip], sampleRate: RATE }, { key, candidates: cands, cache, profile: PROFILE_V2, contentReferences }))).toFixed(0), '20 (must)']);
   }
   const legOnly = { ...PROFILE_V2, layerAmplitudes: { key: 0, leg: PROFILE_V2.layerAmplitudes.leg } };
   const stripped = embedAudio({ channels: [long.subarray(0, RATE * 40)], sampleRate: RATE }, { key, token: 'speed', offsetSec: 1000, profile: legOnly }).channels[0]!;
