@@ -284,6 +284,37 @@ export function parseContentReference(bytes: Uint8Array): ContentReference {
   return { version: CONTENT_REF_VERSION, keyId: h.keyId, token: h.token, firstFrame, bits, level };
 }
 
+/**
+ * One reference from several of the same leg (a bridge that writes one per chunk, or a leg that
+ * rejoined): frames in session order, gaps marked silent (level -127: never compared). Refuses
+ * references of different tokens or keys, and overlapping frames that disagree.
+ */
+export function mergeContentReferences(refs: readonly ContentReference[]): ContentReference {
+  if (refs.length === 0) throw new ContentRefError('no content references to merge');
+  const first = refs[0]!;
+  for (const r of refs) {
+    if (r.token !== first.token) throw new ContentRefError(`cannot merge references of ${first.token} and ${r.token}`);
+    if (r.keyId !== first.keyId) throw new ContentRefError(`references of ${first.token} were made with keys ${first.keyId} and ${r.keyId}`);
+  }
+  if (refs.length === 1) return first;
+  const start = Math.min(...refs.map((r) => r.firstFrame));
+  const end = Math.max(...refs.map((r) => r.firstFrame + r.bits.length));
+  if (end - start > 4 * 24 * 3600 * (CR_RATE / CR_HOP)) throw new ContentRefError(`references of ${first.token} span more than 4 days of session time`);
+  const bits = new Uint8Array(end - start);
+  const level = new Int8Array(end - start).fill(SILENT_DB);
+  const filled = new Uint8Array(end - start);
+  for (const r of [...refs].sort((a, b) => a.firstFrame - b.firstFrame)) {
+    for (let i = 0; i < r.bits.length; i++) {
+      const j = r.firstFrame - start + i;
+      if (filled[j] && (bits[j] !== r.bits[i] || level[j] !== r.level[i])) throw new ContentRefError(`references of ${first.token} overlap at session ${frameTimeSec(start + j).toFixed(3)} s and disagree`);
+      bits[j] = r.bits[i]!;
+      level[j] = r.level[i]!;
+      filled[j] = 1;
+    }
+  }
+  return { version: CONTENT_REF_VERSION, keyId: first.keyId, token: first.token, firstFrame: start, bits, level };
+}
+
 /** SHA-256 (hex) of a reference's serialised bytes: what the registry commits to. */
 export function contentReferenceDigest(ref: ContentReference): string {
   return createHash('sha256').update(serializeContentReference(ref)).digest('hex');

@@ -14,7 +14,7 @@ export type { EmbedOptions, EmbedderOptions } from './embed.js';
 export { DETECT_DEFAULTS, DetectorCache, detect, timecodeConfidence } from './detect/index.js';
 export { CONTENT_MIN_AGREEMENT, CONTENT_MIN_BITS } from './detect/index.js';
 export type { CandidateScore, DetectOptions, DetectResult, DetectedLeg, LegContentCheck, MarkSegment } from './detect/index.js';
-export { ContentRefError, ContentReferenceWriter, compareContent, contentReference, contentReferenceDigest, parseContentReference, serializeContentReference } from './content-ref.js';
+export { ContentRefError, ContentReferenceWriter, compareContent, contentReference, contentReferenceDigest, mergeContentReferences, parseContentReference, serializeContentReference } from './content-ref.js';
 export type { ContentComparison, ContentReference, ContentSegment } from './content-ref.js';
 export { PAYLOAD_ID_BITS, PayloadLayer, crc8, payloadId, payloadSymbols } from './payload-layer.js';
 export { decodePayload } from './payload-decode.js';

@@ -10,7 +10,7 @@ import { InputError } from '../errors.js';
 import { DETECT_DEFAULTS, DetectorCache, detect } from '../mark/detect/index.js';
 import type { DetectOptions, DetectResult } from '../mark/detect/index.js';
 import { ANALYSIS_RATE } from '../mark/features/analysis.js';
-import { contentReferenceDigest } from '../mark/content-ref.js';
+import { ContentRefError, contentReferenceDigest, mergeContentReferences } from '../mark/content-ref.js';
 import type { ContentReference } from '../mark/content-ref.js';
 import type { MarkKey } from '../mark/keys.js';
 import { PROFILES } from '../mark/profile.js';
@@ -113,17 +113,27 @@ export async function scanFile(path: string, opts: ScanOptions): Promise<Report>
     }
     for (const t of opts.tokens ?? []) if (!candidates.some((c) => c.token === t)) candidates.push({ token: t });
 
-    // Content references: one per token; with a registry only those whose digest it commits.
+    // Content references: with a registry only those whose digest it commits; several of one leg
+    // (chunks, a rejoin) are merged into one.
     const contentRows: ReportContentReference[] = [];
-    const contentRefs = new Map<string, ContentReference>();
+    const byToken = new Map<string, ContentReference[]>();
     for (const ref of opts.contentReferences ?? []) {
-      if (contentRows.some((r) => r.token === ref.token)) throw new InputError('content references', `two references for token ${ref.token}: give one per leg`);
       if (ref.keyId !== opts.key.id) throw new InputError('content references', `the reference of ${ref.token} was made with key ${ref.keyId}, the scan uses key ${opts.key.id}`);
       const sha256 = contentReferenceDigest(ref);
+      if (contentRows.some((r) => r.sha256 === sha256)) continue;
       const committed = reg ? (reg.legs.find((l) => l.token === ref.token)?.contentReferences ?? []).includes(sha256) : null;
       const used = committed !== false && candidates.some((c) => c.token === ref.token);
-      if (used) contentRefs.set(ref.token, ref);
+      if (used) byToken.set(ref.token, [...(byToken.get(ref.token) ?? []), ref]);
       contentRows.push({ token: ref.token, sha256, committed, used });
+    }
+    const contentRefs = new Map<string, ContentReference>();
+    for (const [token, refs] of byToken) {
+      try {
+        contentRefs.set(token, mergeContentReferences(refs));
+      } catch (err) {
+        if (err instanceof ContentRefError) throw new InputError('content references', err.message);
+        throw err;
+      }
     }
     const audio = await decodeFile(path, { sampleRate: ANALYSIS_RATE, mono: true });
     const cache = opts.cache ?? new DetectorCache();
