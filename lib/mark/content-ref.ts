@@ -168,6 +168,8 @@ export class ContentReferenceWriter {
   #level: number[] = [];
   #history: Float64Array[] = [];
   #finished = false;
+  /** Input samples pushed so far (for error messages). */
+  #pushed = 0;
 
   constructor(opts: { key: MarkKey; token: string; sampleRate: number; offsetSec: number }) {
     if (!(opts.sampleRate >= 4000 && opts.sampleRate <= 384000)) throw new RangeError(`content reference: sample rate ${opts.sampleRate} Hz is outside 4-384 kHz`);
@@ -184,6 +186,8 @@ export class ContentReferenceWriter {
 
   push(block: Float32Array): void {
     if (this.#finished) throw new Error('ContentReferenceWriter.push after finish');
+    for (let i = 0; i < block.length; i++) if (!Number.isFinite(block[i]!)) throw new RangeError(`content reference: sample ${this.#pushed + i} is not a finite number (${block[i]})`);
+    this.#pushed += block.length;
     this.#append(this.#resampler ? this.#resampler.process(block) : block);
   }
 

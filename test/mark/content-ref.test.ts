@@ -52,6 +52,14 @@ t('the Embedder records the reference of what it emits (stereo: the channels\' m
   assert.equal([...rec.bits], [...after.bits]);
 });
 
+t('the writer refuses non-finite samples, absurd rates and offsets, naming what is wrong', () => {
+  const w = new ContentReferenceWriter({ key, token: 'n', sampleRate: 16000, offsetSec: 0 });
+  w.push(new Float32Array(100));
+  assert.throws(() => w.push(Float32Array.of(0, Number.NaN)), /sample 101 is not a finite number/);
+  assert.throws(() => new ContentReferenceWriter({ key, token: 'n', sampleRate: 1e9, offsetSec: 0 }), /sample rate/);
+  assert.throws(() => new ContentReferenceWriter({ key, token: 'n', sampleRate: 16000, offsetSec: -1 }), /session offset/);
+});
+
 t('the file round-trips; truncation, a flipped byte and a wrong format are refused with a reason', async () => {
   const x = (await speech('allison-1', 16000)).subarray(0, 4 * 16000);
   const ref = contentReference(x, 16000, { key, token: 'leg-x', offsetSec: 3 });
