@@ -63,8 +63,8 @@ export interface BenchMeeting {
   tokens: string[];
   /** Session offset of each leg's first sample. */
   offsets: number[];
-  /** The bridge's content reference of each leg's marked downlink (lib/mark/content-ref.ts), by token. */
-  references: Map<string, ContentReference>;
+  /** The bridge's content reference of each leg's marked downlink (lib/mark/content-ref.ts), by token (made on first read). */
+  readonly references: Map<string, ContentReference>;
   /** Leg 0's marked downlink through the chain, without the own voice. */
   downlinkOnly: AudioBuffer;
   /** Meeting-time span from a random start holding L s of leg 0's downlink speech (undefined if the meeting ends first). */
@@ -110,8 +110,20 @@ export async function benchMeeting(opts: { seed: number; stream: string; chain: 
     }
     return undefined;
   };
-  const references = new Map(sim.downlinks.map((d, k) => [tokens[k]!, contentReference(toMono(d), d.sampleRate, { key, token: tokens[k]!, offsetSec: offsets[k]! })]));
-  return { sim, tokens, offsets, references, downlinkOnly, speechSpan, rnd };
+  // Made on first use: most benchmarks never read them.
+  let references: Map<string, ContentReference> | undefined;
+  return {
+    sim,
+    tokens,
+    offsets,
+    get references() {
+      references ??= new Map(sim.downlinks.map((d, k) => [tokens[k]!, contentReference(toMono(d), d.sampleRate, { key, token: tokens[k]!, offsetSec: offsets[k]! })]));
+      return references;
+    },
+    downlinkOnly,
+    speechSpan,
+    rnd,
+  };
 }
 
 /** A clip of the musts run (benchmarks/robustness.ts MUSTS=1 CLIPS_OUT=...): where it was cut and how it scored. */

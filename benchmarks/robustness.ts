@@ -200,14 +200,16 @@ async function musts(key: MarkKey, voices: Map<string, Float32Array>, conditions
     for (let trial = TRIAL_START; trial < TRIAL_START + TRIALS; trial++) {
       // Seeds apart from the main run's (1000 * (condition + 1) + trial).
       const seed = 100000 + 1000 * (CONDITIONS.indexOf(cond) + 1) + trial;
-      const { sim, tokens, offsets, references, speechSpan } = await benchMeeting({ seed, stream: 'bench/robustness-musts', chain: cond.chain, key, voices, meetingSec: MEETING_SEC, profile: PROFILE });
+      const meeting = await benchMeeting({ seed, stream: 'bench/robustness-musts', chain: cond.chain, key, voices, meetingSec: MEETING_SEC, profile: PROFILE });
+      const { sim, tokens, offsets, speechSpan } = meeting;
+      const references = CONTENT ? meeting.references : undefined;
       const tap = sim.tap!.channels[0]!;
       const tapRate = sim.tap!.sampleRate;
       const tapSec = tap.length / tapRate;
       for (let c = 0; c < CLIPS; c++) {
         const span = speechSpan(L);
         if (!span) continue;
-        scoreClip(cell, key, tap, tapRate, span[0] / cond.timeFactor, Math.min(tapSec, span[1] / cond.timeFactor), tokens, offsets[0]!, cond.timeFactor, { condition: cond.name, chain: cond.chain, trial, seed, meetingSec: MEETING_SEC, clip: c }, CONTENT ? references : undefined);
+        scoreClip(cell, key, tap, tapRate, span[0] / cond.timeFactor, Math.min(tapSec, span[1] / cond.timeFactor), tokens, offsets[0]!, cond.timeFactor, { condition: cond.name, chain: cond.chain, trial, seed, meetingSec: MEETING_SEC, clip: c }, references);
       }
     }
     console.log(`${cond.name} @ ${L} s: ${cell.hits}/${cell.trials} (min z ${quantile(cell.zs, 0).toFixed(1)})${CONTENT ? `; content consistent ${cell.content.consistent}, inconclusive ${cell.content.inconclusive}, rejected ${cell.content.rejected}, min agreement ${quantile(cell.content.agreement, 0).toFixed(3)}` : ''}`);

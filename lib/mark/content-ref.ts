@@ -84,11 +84,16 @@ class FrameAnalyser {
   readonly #bins: Int32Array;
   readonly #re: Float64Array;
   readonly #im: Float64Array;
+  /** A full-scale sine's energy through the window (sum w^2 / 2 x N/2 scaling of the FFT): the level's 0 dBFS. */
+  readonly #fullScale: number;
 
   constructor(scale = 1) {
     this.#bins = bandBins(scale);
     this.#re = new Float64Array(this.#fft.bins);
     this.#im = new Float64Array(this.#fft.bins);
+    let w2 = 0;
+    for (let i = 0; i < CR_WINDOW; i++) w2 += this.#win[i]! * this.#win[i]!;
+    this.#fullScale = (w2 * CR_WINDOW) / 4;
   }
 
   /**
@@ -112,11 +117,7 @@ class FrameAnalyser {
     }
     const floor = (FLOOR * total) / CR_BANDS + 1e-30;
     for (let m = 0; m < CR_BANDS; m++) logE[m] = Math.log(logE[m]! + floor);
-    // Level: in-band energy against a full-scale sine's through the same window (sum w^2 / 2 x N/2 scaling of the FFT).
-    let w2 = 0;
-    for (let i = 0; i < CR_WINDOW; i++) w2 += this.#win[i]! * this.#win[i]!;
-    const fullScale = (w2 * CR_WINDOW) / 4;
-    return total > 0 ? Math.max(SILENT_DB, Math.min(0, Math.round(10 * Math.log10(total / fullScale)))) : SILENT_DB;
+    return total > 0 ? Math.max(SILENT_DB, Math.min(0, Math.round(10 * Math.log10(total / this.#fullScale)))) : SILENT_DB;
   }
 }
 
@@ -405,10 +406,18 @@ export function compareContent(clip16k: Float32Array, ref: ContentReference, key
   const now = new Float64Array(CR_BANDS);
   const before = new Float64Array(CR_BANDS);
   const p = new Float64Array(CR_BITS);
-  const agreeing = (an: FrameAnalyser, f: { bits: number; at: number; before: number }, lag: number): number => {
-    an.analyse(clip16k, f.at + lag, now);
-    an.analyse(clip16k, f.before + lag, before);
-    project(r, now, before, p);
+  // Log band energies at a clip position; in the full pass a frame's lagged frame is an earlier
+  // frame's own (clipSample(k - CR_LAG)), so energies are kept by position there.
+  const energies = (an: FrameAnalyser, pos: number, into: Float64Array, memo?: Map<number, Float64Array>): Float64Array => {
+    const kept = memo?.get(pos);
+    if (kept) return kept;
+    const out = memo ? new Float64Array(CR_BANDS) : into;
+    an.analyse(clip16k, pos, out);
+    memo?.set(pos, out);
+    return out;
+  };
+  const agreeing = (an: FrameAnalyser, f: { bits: number; at: number; before: number }, lag: number, memo?: Map<number, Float64Array>): number => {
+    project(r, energies(an, f.at + lag, now, memo), energies(an, f.before + lag, before, memo), p);
     let a = 0;
     for (let j = 0; j < CR_BITS; j++) if ((p[j]! > 0) === (((f.bits >> j) & 1) === 1)) a++;
     return a;
@@ -434,8 +443,9 @@ export function compareContent(clip16k: Float32Array, ref: ContentReference, key
     for (let l = -reach; l <= reach; l += COARSE) tryLag(l);
     const centre = bestLag / step;
     for (let l = Math.max(-reach, centre - COARSE + 1); l <= Math.min(reach, centre + COARSE - 1); l++) if (l !== centre) tryLag(l);
+    const memo = new Map<number, Float64Array>();
     for (const f of used) {
-      const a = agreeing(sp.an, f, bestLag);
+      const a = agreeing(sp.an, f, bestLag, memo);
       agree += a;
       n += CR_BITS;
       frames.push({ clipSec: (f.at + bestLag) / CR_RATE, agree: a });

@@ -17,6 +17,7 @@
  * total output length equals the input length and output sample i belongs to input sample i.
  */
 import type { AudioBuffer } from '../audio/types.js';
+import { mixToMono } from '../audio/mono.js';
 import { InputError } from '../errors.js';
 import { RealFft } from '../dsp/fft.js';
 import { sqrtHann } from '../dsp/window.js';
@@ -230,14 +231,7 @@ export class Embedder {
 
   /** Feed what is emitted to the content reference. */
   #record(out: Float32Array[]): Float32Array[] {
-    if (this.#content && out[0]!.length > 0) {
-      if (out.length === 1) this.#content.push(out[0]!);
-      else {
-        const mean = new Float32Array(out[0]!.length);
-        for (const ch of out) for (let i = 0; i < mean.length; i++) mean[i]! += ch[i]! / out.length;
-        this.#content.push(mean);
-      }
-    }
+    if (this.#content && out[0]!.length > 0) this.#content.push(mixToMono(out));
     return out;
   }
 

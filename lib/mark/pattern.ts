@@ -22,7 +22,7 @@
 import { KeyStream, checkToken, legKey } from './keys.js';
 import type { MarkKey } from './keys.js';
 import { PayloadLayer, payloadId, payloadSymbols } from './payload-layer.js';
-import { PROFILE_V1, PROFILE_V2, bandGroup, isSyncTile } from './profile.js';
+import { PROFILE_V1, PROFILE_V2, bandGroup, isSyncTile, patternCycleChips } from './profile.js';
 import type { MarkProfile } from './profile.js';
 
 /** The i-th decoy token: a valid pattern under the key that no registry ever issues (control characters are refused in real tokens). */
@@ -242,7 +242,7 @@ export class LegAtCycle implements TimecodePattern {
     this.#payload = payloadOf;
     this.#host = host;
     const p = this.profile;
-    this.#shift = alias * p.period * p.blockPeriods[0] * p.blockPeriods[1];
+    this.#shift = alias * patternCycleChips(p);
     this.#isPayload = new Uint8Array(p.bands);
     for (const k of p.payloadBands) this.#isPayload[k] = 1;
   }

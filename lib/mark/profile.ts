@@ -93,6 +93,11 @@ export function profileNamed(name: string): MarkProfile | undefined {
   return PROFILES.find((p) => p.name === name);
 }
 
+/** Chips after which the sync and timecode structure repeats (v1: the whole pattern; v2: the key layer). */
+export function patternCycleChips(profile: MarkProfile): number {
+  return profile.period * profile.blockPeriods[0] * profile.blockPeriods[1];
+}
+
 /** Session seconds after which the sync and timecode structure repeats (v1: the whole pattern; v2: the key layer). */
 export function patternCycleSec(profile: MarkProfile = PROFILE_V1): number {
   return profile.chipSec * profile.period * profile.blockPeriods[0] * profile.blockPeriods[1];

@@ -66,15 +66,10 @@ export function attribute(input: AttributionInput): Attribution {
     return { meeting: c?.meeting ?? null, participant: c?.participant ?? null, leg: c?.leg ?? null, device: c?.device ?? null, joined: c?.joined ?? null };
   };
   const legs: ReportLeg[] = input.detection.legs.map((d) => {
-    const c = info.get(d.token);
     const proof = input.proofs?.get(d.token);
     return {
       token: d.token,
-      meeting: c?.meeting ?? null,
-      participant: c?.participant ?? null,
-      leg: c?.leg ?? null,
-      device: c?.device ?? null,
-      joined: c?.joined ?? null,
+      ...legOf(d.token),
       pValue: d.pValue,
       score: d.score,
       speed: d.speed,

@@ -28,7 +28,7 @@ export const CONTENT_MIN_AGREEMENT = 0.62;
 export const CONTENT_GENUINE_MIN = 0.66;
 export const CONTENT_MIN_BITS = 800;
 
-function verdictOf(c: ContentComparison): LegContentCheck['verdict'] {
+function verdictOf(c: Pick<ContentComparison, 'bits' | 'agreement'>): LegContentCheck['verdict'] {
   if (c.bits < CONTENT_MIN_BITS) return 'inconclusive';
   return c.agreement >= CONTENT_MIN_AGREEMENT ? 'consistent' : 'inconsistent';
 }
@@ -76,16 +76,15 @@ export function checkLegContent(clip16k: Float32Array, leg: DetectedLeg, ref: Co
   let bits = 0;
   let agree = 0;
   let described = 0;
-  let covered = 0;
-  for (const c of per) (bits += c.bits), (agree += c.agreement * c.bits), (described += c.describedSec), (covered += c.coveredSec);
-  const pooled: ContentComparison = { bits, agreement: bits > 0 ? agree / bits : 0.5, z: bits > 0 ? (2 * agree - bits) / Math.sqrt(bits) : 0, coveredSec: covered, describedSec: described, frames: per.flatMap((c) => c.frames) };
-  const verdict = verdictOf(pooled);
+  for (const c of per) (bits += c.bits), (agree += c.agreement * c.bits), (described += c.describedSec);
+  const agreement = bits > 0 ? agree / bits : 0.5;
+  const verdict = verdictOf({ bits, agreement });
   const mismatches = verdict === 'consistent' ? per.flatMap((c) => contentMismatches(c.frames)) : [];
   return {
     verdict,
     ...(mismatches.length > 0 ? { mismatches } : {}),
     bits,
-    agreement: round3(pooled.agreement),
+    agreement: round3(agreement),
     describedSec: Math.round(described * 10) / 10,
     segments: per.map((c) => ({ verdict: verdictOf(c), bits: c.bits, agreement: round3(c.agreement) })),
   };

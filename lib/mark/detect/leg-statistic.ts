@@ -13,6 +13,7 @@ import { softBit } from '../host-hash.js';
 import type { HostHash } from '../host-hash.js';
 import type { Hypothesis } from '../search.js';
 import type { LegLayer, LegPattern } from '../pattern.js';
+import { patternCycleChips } from '../profile.js';
 import type { MarkProfile } from '../profile.js';
 
 /** Half-width (blocks) of the key layer's local evidence that weights the leg layer. */
@@ -151,7 +152,7 @@ export function withoutKeyLayer(f: TileFeatures, keyLayer: LegPattern, n0: numbe
   if (M <= 0) return { ...f, r };
   // Key signs of rows ma - 1 .. mb (one row of margin each side), session chips taken modulo the
   // key layer's cycle (it repeats exactly; LegPattern.sign wants n >= 0).
-  const cycle = profile.period * profile.blockPeriods[0] * profile.blockPeriods[1];
+  const cycle = patternCycleChips(profile);
   const S = new Int8Array((M + 2) * K);
   for (let j = 0; j < M + 2; j++) {
     const n = (((n0 + ma - 1 + j) % cycle) + cycle) % cycle;
