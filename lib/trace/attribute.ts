@@ -50,6 +50,31 @@ export interface Attribution {
 
 const s2 = (x: number): string => x.toFixed(2);
 
+/** Session seconds two legs' clip times may differ by and still be the same moment (a 5 s window's slack). */
+const SAME_MOMENT_SEC = 1;
+
+/**
+ * Pairs of legs present in the same clip stretch at the same session time (clip time minus session
+ * offset agreeing within SAME_MOMENT_SEC): copies of one moment mixed, or a mark copied onto another
+ * leg's recording of it. The first overlapping stretch of each pair.
+ */
+export function sameMomentPairs(legs: readonly Pick<ReportLeg, 'token' | 'segments'>[]): [string, string, { start: number; end: number }][] {
+  const out: [string, string, { start: number; end: number }][] = [];
+  for (let i = 0; i < legs.length; i++)
+    for (let j = i + 1; j < legs.length; j++) {
+      let hit: { start: number; end: number } | undefined;
+      for (const a of legs[i]!.segments)
+        for (const b of legs[j]!.segments) {
+          const start = Math.max(a.start, b.start);
+          const end = Math.min(a.end, b.end);
+          if (hit || end <= start) continue;
+          if (Math.abs(a.sessionOffset - a.start - (b.sessionOffset - b.start)) <= SAME_MOMENT_SEC) hit = { start, end };
+        }
+      if (hit) out.push([legs[i]!.token, legs[j]!.token, hit]);
+    }
+  return out;
+}
+
 function describeLeg(leg: Pick<ReportLeg, 'token' | 'participant' | 'leg' | 'meeting' | 'device' | 'joined'>): string {
   const who = leg.participant ? `participant ${leg.participant}` : 'a leg not found in the registry';
   const facts = [leg.leg ? `${leg.leg} leg` : null, leg.meeting ? `meeting ${leg.meeting}` : null, leg.device ? `device ${leg.device}` : null, leg.joined ? `joined ${leg.joined}` : null]
@@ -164,7 +189,14 @@ export function attribute(input: AttributionInput): Attribution {
         );
       }
     }
-    if (legs.length > 1) parts.push(`${legs.length} legs are present: the clip joins or mixes captures from several legs (see segments and edits).`);
+    if (legs.length > 1) {
+      const together = sameMomentPairs(legs);
+      if (together.length > 0)
+        parts.push(
+          `${together.map(([a, b, w]) => `Legs ${a} and ${b} are both present at clip ${s2(w.start)}–${s2(w.end)} s, at the same session time`).join('; ')}: a mix of their copies (averaged, switched, or played in one room), or one leg's mark copied onto the other's recording of the same moment — whoever holds both recordings can make that. Such a stretch is not attributable to one of them alone.`,
+        );
+      else parts.push(`${legs.length} legs are present: the clip joins or mixes captures from several legs (see segments and edits).`);
+    }
   }
   if (edits.length > 0) parts.push(`Edits found on the timeline: ${edits.map((e) => `${e.kind} at ${s2(e.time)} s`).join(', ')}.`);
   return {

@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { DetectResult } from '../../lib/mark/detect/types.js';
-import { attribute } from '../../lib/trace/attribute.js';
+import { attribute, sameMomentPairs } from '../../lib/trace/attribute.js';
 
 const t = suite('trace/attribute');
 
@@ -43,6 +43,19 @@ t('a leg gets its registry facts; a cut and a speed change become edits', () => 
 t('a registry that failed verification is flagged first in the verdict', () => {
   const a = attribute({ detection: detection([leg('t', [[0, 10, 0]])]), candidates: [{ token: 't', participant: 'P' }], keyId: 'k', registry: { intact: false, problem: 'entry #3: altered' } });
   assert.match(a.verdict, /^WARNING: the registry failed verification \(entry #3: altered\)/);
+});
+
+t('two legs at the same session time in the same stretch: not attributable to one alone; a splice of two legs is not that', () => {
+  // Copies of one moment mixed (or a mark copied onto another leg's recording of it): clip 0-30 s, session 500 s at clip 0.
+  const mixed = attribute({ detection: detection([leg('A', [[0, 30, 500]]), leg('B', [[0.4, 30, 500.4]])]), candidates: [{ token: 'A' }, { token: 'B' }], keyId: 'k' });
+  assert.match(mixed.verdict, /Legs A and B are both present at clip 0\.40–30\.00 s, at the same session time: .*not attributable to one of them alone/);
+  // A splice: the legs in different stretches of the clip.
+  const spliced = attribute({ detection: detection([leg('A', [[0, 15, 500]]), leg('B', [[15, 30, 900]])]), candidates: [{ token: 'A' }, { token: 'B' }], keyId: 'k' });
+  assert.match(spliced.verdict, /2 legs are present: the clip joins or mixes captures/);
+  assert.not.match(spliced.verdict, /same session time/);
+  // Overlapping in the clip but at session times 2 s apart: not the same moment.
+  assert.equal(sameMomentPairs([{ token: 'A', segments: [{ start: 0, end: 10, sessionOffset: 100 }] }, { token: 'B', segments: [{ start: 5, end: 10, sessionOffset: 107 }] }]), []);
+  assert.equal(sameMomentPairs([{ token: 'A', segments: [{ start: 0, end: 10, sessionOffset: 100 }] }, { token: 'B', segments: [{ start: 5, end: 10, sessionOffset: 105.5 }] }]), [['A', 'B', { start: 5, end: 10 }]]);
 });
 
 t.run();

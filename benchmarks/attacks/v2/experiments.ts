@@ -319,6 +319,10 @@ export async function expForge(ctx: Ctx): Promise<string> {
     { id: 'contour16', name: 'the same with 16 band groups of 2 bands (between the 8-group variant and the vocoder)' },
     { id: 'vocoder', name: "the same with every band its own group: leg A's 32-band envelope at 16 ms on the target's carrier (a channel vocoder of leg A's speech)" },
     { id: 'same', name: "same content: leg B's recording of the claimed session time + leg A's key + leg estimate" },
+    // Controls for the two vocoder-like classes: the same processing of leg A's recording with no mark
+    // estimate added (a voice changer on leg A's leak). Made once, at the first level.
+    { id: 'contour16-bare', name: "control: the 16-group contour of leg A's recording alone, no mark estimate added" },
+    { id: 'vocoder-bare', name: "control: the 32-band vocoder of leg A's recording alone, no mark estimate added" },
   ].filter(picked);
   const tallies = new Map<string, ForgeTally>();
   const fb = new Fallback();
@@ -346,7 +350,7 @@ export async function expForge(ctx: Ctx): Promise<string> {
     const ab = logRatio(srcA, srcB, frames);
     const contoured = contour(contour(contour(c.x, srcA), srcA), srcA);
     const contoured8 = contour(contour(contour(c.x, srcA, 40, 4), srcA, 40, 4), srcA, 40, 4);
-    const contoured16 = picked({ id: 'contour16' }) ? contour(contour(contour(c.x, srcA, 40, 2), srcA, 40, 2), srcA, 40, 2) : c.x;
+    const contoured16 = picked({ id: 'contour16' }) || picked({ id: 'contour16-bare' }) ? contour(contour(contour(c.x, srcA, 40, 2), srcA, 40, 2), srcA, 40, 2) : c.x;
     const vocoded = contour(contour(contour(c.x, srcA, 40, 1), srcA, 40, 1), srcA, 40, 1);
     const clipB = await materialSlice(specB, S, c.x.length);
     const withPay = (v: TileValue): TileValue => (m, k) => v(m, k) + pay(m, k);
@@ -367,7 +371,12 @@ export async function expForge(ctx: Ctx): Promise<string> {
       made.set('contour16', { y: forge(contoured16, keyLeg, m0, { snrDb: L }).y, host: c.x });
       made.set('vocoder', { y: forge(vocoded, keyLeg, m0, { snrDb: L }).y, host: c.x });
       made.set('same', { y: addAligned(clipB, S, est, keyLeg, { snrDb: L }).y, host: clipB });
+      if (L === levels[0]) {
+        made.set('contour16-bare', { y: contoured16, host: c.x });
+        made.set('vocoder-bare', { y: vocoded, host: c.x });
+      }
       for (const cl of [...classes, ...limits]) {
+        if (!made.has(cl.id)) continue;
         const { y, host } = made.get(cl.id)!;
         const snr = snrDb(host, y);
         const payRead = 'pay' in cl && cl.pay === true;
@@ -412,18 +421,19 @@ export async function expForge(ctx: Ctx): Promise<string> {
   for (const cl of limits)
     for (const L of levels)
       for (const chain of chains) {
-        const t = tallies.get(`${cl.id}|${L}|${chain}`)!;
+        const t = tallies.get(`${cl.id}|${L}|${chain}`);
+        if (!t) continue;
         limitRows.push([cl.name, `${fmtNum(quantile(t.snr, 0))} / ${fmtNum(median(t.snr))}`, chainName(chain), t.clips, `**${t.named}**`, `${fmtNum(median(t.zA))} / ${fmtNum(Math.max(...t.zA))}`, rejectText(t), t.namedAgreement.length ? `${fmtNum(median(t.namedAgreement))} / ${fmtNum(Math.min(...t.namedAgreement))}` : '-', cl.id === 'same' ? `${t.namedB}/${t.clips}` : '-', `${fmtNum(median(t.keyZ))}`, flagText(t)]);
       }
   const limitNamed = (id: string): string => {
     if (!limits.some((l) => l.id === id)) return 'no clips (not run)';
-    const ts = levels.flatMap((L) => chains.map((chain) => tallies.get(`${id}|${L}|${chain}`)!));
+    const ts = levels.flatMap((L) => chains.flatMap((chain) => tallies.get(`${id}|${L}|${chain}`) ?? []));
     return `${ts.reduce((a, t) => a + t.named, 0)} of ${ts.reduce((a, t) => a + t.clips, 0)}`;
   };
   return [
     '## 2. Framing: leg A\'s mark forged onto audio leg A never carried',
     '',
-    `${classes.length > 0 ? `**${totalNamed} of ${total} forged clips of the keyless classes named leg A** (largest leg-A statistic over all of them: z ${fmtNum(zMaxAll)}).` : `Classes run: ${limits.map((l) => l.id).join(', ')} (--classes; the keyless classes were not run here).`} Stated limits, counted apart (their forgeries carry leg A's own loudness envelope or speech): the host-binding attack named leg A in ${limitNamed('contour')} clips, its 8-group variant in ${limitNamed('contour8')}, the 16-group variant in ${limitNamed('contour16')}, the 32-band vocoder of leg A's speech in ${limitNamed('vocoder')}, same-content framing in ${limitNamed('same')}. ${ctx.mark.prepare ? "Scans check a named leg's content against the registry's content reference of that leg (lib/mark/content-ref.ts; system.ts builds the references): a leg whose mark is found on content that disagrees with its recorded downlink is not named." : 'Scans without content references (--content=off).'}`,
+    `${classes.length > 0 ? `**${totalNamed} of ${total} forged clips of the keyless classes named leg A** (largest leg-A statistic over all of them: z ${fmtNum(zMaxAll)}).` : `Classes run: ${limits.map((l) => l.id).join(', ')} (--classes; the keyless classes were not run here).`} Stated limits, counted apart (their forgeries carry leg A's own loudness envelope or speech): the host-binding attack named leg A in ${limitNamed('contour')} clips, its 8-group variant in ${limitNamed('contour8')}, the 16-group variant in ${limitNamed('contour16')}, the 32-band vocoder of leg A's speech in ${limitNamed('vocoder')}, same-content framing in ${limitNamed('same')}; with no mark estimate added (controls: leg A's recording through the 16-group contour / the vocoder alone) leg A was named in ${limitNamed('contour16-bare')} / ${limitNamed('vocoder-bare')}. ${ctx.mark.prepare ? "Scans check a named leg's content against the registry's content reference of that leg (lib/mark/content-ref.ts; system.ts builds the references): a leg whose mark is found on content that disagrees with its recorded downlink is not named." : 'Scans without content references (--content=off).'}`,
     '',
     `The forger holds ${fmtLen(T)} of leg A's downlink (AAC 64k) and, for the copy by ratio and same-content framing, leg B's downlink of the same session (same speech, its own mark). Key estimate: section 1's fold and rank-one estimators on all ${fmtLen(T)} (soft sync signs, hard timecode signs), payload bands folded modulo 8.192 s. Leg estimate: the single shot (soft, scaled to unit RMS) from the 30 s of leg A's recording whose session time the forged clip claims (a different stretch per target clip). The forger's modulator is benchmarks/attacks/modulator.ts (earmark's masking model and a constant-ratio budget), the target's chip j playing the attacker's chip m0 + j (frames centred in the chips, as the embedder); key + leg values are (s_key + v_leg) / sqrt 2, the mark's own composition. The copy by ratio imposes log(E_A / E_B) per 16 ms frame and band (clipped at +-1) as a gain exp(v / 2), the key estimate added with half the change's energy. SNR = the whole change against the target (against leg B's recording for same-content framing). Targets: ${clips.length} clips of 30 s (${new Set(clips.map((c) => c.name.split('#')[0])).size} voices from models/speech, never in leg A's material). Chain, then \`detect\` with ${cands.length === 64 ? 'the 64 registered tokens' : `the first ${cands.length} of the 64 registered tokens (leg A and leg B among them; fewer candidates only lower leg A's threshold)`}, PROFILE_V2, legSpans covering the material (system.ts). "key z" = the key layer's statistic (names no leg). "flagged" = result.forgery.suspected. ${fb.text()}`,
     '',
