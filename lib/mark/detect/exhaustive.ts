@@ -12,14 +12,15 @@
  * session chip u of the window's first chip is the plain self-normalized correlation
  *   Z(u, phi) = sum_{m,k} x(m, k) s(u + m, k) / sqrt(sum x^2),
  * with s the leg layer's signs: a cross-correlation over u, computed per band by FFT over the span
- * and summed in the frequency domain (one inverse transform per phase, cell class and leg).
+ * and summed in the frequency domain (one inverse transform per phase, cell class and leg, a
+ * quarter of the span long: a cell class's offsets are one residue modulo 4, computed polyphase).
  * Coarse to fine: the correlation runs on every other phase and every other band; each leg's best
  * COARSE_KEEP coarse places are then scored with every band at the coarse phase and its fine
  * neighbours. Every (u, fine phase) pair of every leg's span is a hypothesis whether or not it was
  * scored exactly (Bonferroni holds for any subset of a fixed family), so the count is
  * sum over legs of (offsets in the span) x PHASES per window.
  * Limits: replay speed and tempo 1 only (a stripped clip that was also re-timed is not found here);
- * the cost grows with span length x candidates (benchmarks/results/exhaustive.md).
+ * the cost grows with span length x candidates (benchmarks/results/speed.md).
  */
 import { RealFft, nextPowerOfTwo } from '../../dsp/fft.js';
 import type { BandAnalysis } from '../features/analysis.js';
@@ -69,6 +70,17 @@ interface PhaseWeights {
   /** Per cell class: sum x^2 over the coarse bands and over every band. */
   qCoarse: number[];
   qAll: number[];
+}
+
+/** exp(+2 pi i f / n) for f = 0 .. n / 2 (the one-step shift of a length-n sequence's spectrum). */
+function twiddles(n: number): { cos: Float64Array; sin: Float64Array } {
+  const cos = new Float64Array(n / 2 + 1);
+  const sin = new Float64Array(n / 2 + 1);
+  for (let f = 0; f <= n / 2; f++) {
+    cos[f] = Math.cos((2 * Math.PI * f) / n);
+    sin[f] = Math.sin((2 * Math.PI * f) / n);
+  }
+  return { cos, sin };
 }
 
 /** Weights of a window at a chip phase, for the four cell classes. */
@@ -126,6 +138,12 @@ export function exhaustiveSearch(
   const found: (ExhaustiveFound | undefined)[][] = legs.map(() => windows.map(() => undefined));
   let hypotheses = 0;
   const ffts = new Map<number, RealFft>();
+  const tws = new Map<number, { cos: Float64Array; sin: Float64Array }>();
+  const twiddlesOf = (n: number): { cos: Float64Array; sin: Float64Array } => {
+    let t = tws.get(n);
+    if (!t) tws.set(n, (t = twiddles(n)));
+    return t;
+  };
   const fftOf = (L: number): RealFft => {
     let f = ffts.get(L);
     if (!f) ffts.set(L, (f = new RealFft(L)));
@@ -137,29 +155,35 @@ export function exhaustiveSearch(
     const coarsePhases = fine.filter((_, j) => j % 2 === 0);
     const M = Math.max(...fine.map((p) => p.M));
     if (!(M >= CELL_CHIPS * 8)) continue;
-    // Coarse spectra of the weights per (phase, cell class, coarse band), per transform length.
-    // Float32 halves their memory (4 phases x 4 classes x ~15 bands x L/2 bins: ~125 MB for a 1 h span);
-    // the coarse stage only ranks places, the exact scores are computed in double precision.
-    const spectra = new Map<number, { re: Float32Array; im: Float32Array }[][][]>();
-    const spectraOf = (L: number): { re: Float32Array; im: Float32Array }[][][] => {
-      let s = spectra.get(L);
-      if (s) return s;
-      const fft = fftOf(L);
-      const col = new Float64Array(L);
-      s = coarsePhases.map((p) =>
+    // Polyphase (D = CELL_CHIPS): a cell class's offsets i = D j + r are one residue class, so its
+    // correlation is computed at length L / D from the weights' and signs' decimated columns,
+    //   corr(D j + r) = sum_b sum_a x(D a + b) s(D (j + a) + r + b),
+    // the term with r + b >= D using the signs' column r + b - D one step later (a twiddle in the
+    // frequency domain). Coarse spectra of the weights per (phase, cell class, sub-column b, coarse
+    // band), per transform length; Float32 (the coarse stage only ranks places, the exact scores
+    // are computed in double precision): ~250 MB for a 2 h span.
+    const spectra = new Map<number, { re: Float32Array; im: Float32Array }[][][][]>();
+    const spectraOf = (Ld: number): { re: Float32Array; im: Float32Array }[][][][] => {
+      let sp = spectra.get(Ld);
+      if (sp) return sp;
+      const fft = fftOf(Ld);
+      const col = new Float64Array(Ld);
+      const re = new Float64Array(Ld / 2 + 1);
+      const im = new Float64Array(Ld / 2 + 1);
+      sp = coarsePhases.map((p) =>
         p.x.map((x) =>
-          coarseBands.map((k) => {
-            col.fill(0);
-            for (let m = 0; m < p.M; m++) col[m] = x[m * K + k]!;
-            const re = new Float64Array(L / 2 + 1);
-            const im = new Float64Array(L / 2 + 1);
-            fft.forward(col, re, im);
-            return { re: Float32Array.from(re), im: Float32Array.from(im) };
-          }),
+          Array.from({ length: CELL_CHIPS }, (_, b) =>
+            coarseBands.map((k) => {
+              col.fill(0);
+              for (let m = b, a = 0; m < p.M; m += CELL_CHIPS, a++) col[a] = x[m * K + k]!;
+              fft.forward(col, re, im);
+              return { re: Float32Array.from(re), im: Float32Array.from(im) };
+            }),
+          ),
         ),
       );
-      spectra.set(L, s);
-      return s;
+      spectra.set(Ld, sp);
+      return sp;
     };
     for (let li = 0; li < legs.length; li++) {
       const span = spans[li];
@@ -171,25 +195,34 @@ export function exhaustiveSearch(
       const count = uHi - uLo + 1;
       hypotheses += count * EXHAUSTIVE_PHASES;
       const len = count + M + 1;
-      const L = nextPowerOfTwo(len);
-      const fft = fftOf(L);
+      // Room for the decimated correlation without wrap-around, the one-step shift included.
+      const L = nextPowerOfTwo(len + 2 * CELL_CHIPS);
+      const Ld = L / CELL_CHIPS;
+      const H = Ld / 2 + 1;
+      const fft = fftOf(Ld);
+      const tw = twiddlesOf(Ld);
       const signs = legs[li]!.signs(uLo, len);
-      const sRe: Float64Array[] = [];
-      const sIm: Float64Array[] = [];
-      const col = new Float64Array(L);
-      for (const k of coarseBands) {
-        col.fill(0);
-        for (let i = 0; i < len; i++) col[i] = signs[i * K + k]!;
-        const re = new Float64Array(L / 2 + 1);
-        const im = new Float64Array(L / 2 + 1);
-        fft.forward(col, re, im);
-        sRe.push(re);
-        sIm.push(im);
+      // Decimated sign columns' spectra: S[e][bi] from s(D n + e, band).
+      const S: { re: Float64Array; im: Float64Array }[][] = [];
+      const col = new Float64Array(Ld);
+      for (let e = 0; e < CELL_CHIPS; e++) {
+        const row: { re: Float64Array; im: Float64Array }[] = [];
+        for (const k of coarseBands) {
+          col.fill(0);
+          for (let i = e, n = 0; i < len; i += CELL_CHIPS, n++) col[n] = signs[i * K + k]!;
+          const re = new Float64Array(H);
+          const im = new Float64Array(H);
+          fft.forward(col, re, im);
+          row.push({ re, im });
+        }
+        S.push(row);
       }
-      const Y = spectraOf(L);
-      const zr = new Float64Array(L / 2 + 1);
-      const zi = new Float64Array(L / 2 + 1);
-      const corr = new Float64Array(L);
+      const Y = spectraOf(Ld);
+      const z0r = new Float64Array(H);
+      const z0i = new Float64Array(H);
+      const z1r = new Float64Array(H);
+      const z1i = new Float64Array(H);
+      const corr = new Float64Array(Ld);
       // Best coarse places (u, coarse phase index).
       const keep: { z: number; u: number; p: number }[] = [];
       for (let pi = 0; pi < coarsePhases.length; pi++) {
@@ -197,33 +230,51 @@ export function exhaustiveSearch(
         for (let c = 0; c < CELL_CHIPS; c++) {
           const q = ph.qCoarse[c]!;
           if (!(q > 0)) continue;
-          zr.fill(0);
-          zi.fill(0);
-          // sum over bands of conj(Y) S, in blocks of bins so the accumulators stay in cache.
-          const yb = Y[pi]![c]!;
-          for (let j0 = 0; j0 <= L / 2; j0 += MAC_BLOCK) {
-            const j1 = Math.min(L / 2 + 1, j0 + MAC_BLOCK);
-            for (let bi = 0; bi < coarseBands.length; bi++) {
-              const yr = yb[bi]!.re;
-              const yi = yb[bi]!.im;
-              const a = sRe[bi]!;
-              const b = sIm[bi]!;
-              for (let j = j0; j < j1; j++) {
-                const p = yr[j]!;
-                const q = yi[j]!;
-                const u = a[j]!;
-                const v = b[j]!;
-                zr[j]! += p * u + q * v;
-                zi[j]! += p * v - q * u;
+          // Offsets i whose session chip of relative chip 0 (uLo + i - ma) is in cell class c.
+          const r = (((c - (uLo - ph.ma)) % CELL_CHIPS) + CELL_CHIPS) % CELL_CHIPS;
+          z0r.fill(0);
+          z0i.fill(0);
+          z1r.fill(0);
+          z1i.fill(0);
+          // sum over bands and sub-columns of conj(Y) S, in blocks of bins so the accumulators stay in cache.
+          const yc = Y[pi]![c]!;
+          for (let j0 = 0; j0 < H; j0 += MAC_BLOCK) {
+            const j1 = Math.min(H, j0 + MAC_BLOCK);
+            for (let b = 0; b < CELL_CHIPS; b++) {
+              const shifted = r + b >= CELL_CHIPS;
+              const Se = S[shifted ? r + b - CELL_CHIPS : r + b]!;
+              const zr = shifted ? z1r : z0r;
+              const zi = shifted ? z1i : z0i;
+              const yb = yc[b]!;
+              for (let bi = 0; bi < coarseBands.length; bi++) {
+                const yr = yb[bi]!.re;
+                const yi = yb[bi]!.im;
+                const a = Se[bi]!.re;
+                const bb = Se[bi]!.im;
+                for (let j = j0; j < j1; j++) {
+                  const p = yr[j]!;
+                  const qq = yi[j]!;
+                  const u = a[j]!;
+                  const v = bb[j]!;
+                  zr[j]! += p * u + qq * v;
+                  zi[j]! += p * v - qq * u;
+                }
               }
             }
           }
-          fft.inverse(zr, zi, corr);
+          // The shifted terms read the signs' column one step later: times exp(+2 pi i f / Ld).
+          for (let j = 0; j < H; j++) {
+            const wr = tw.cos[j]!;
+            const wi = tw.sin[j]!;
+            const ar = z1r[j]!;
+            const ai = z1i[j]!;
+            z0r[j]! += wr * ar - wi * ai;
+            z0i[j]! += wr * ai + wi * ar;
+          }
+          fft.inverse(z0r, z0i, corr);
           const norm = 1 / Math.sqrt(q);
-          // Offsets i whose session chip of relative chip 0 (uLo + i - ma) is in cell class c.
-          const first = (((c - (uLo - ph.ma)) % CELL_CHIPS) + CELL_CHIPS) % CELL_CHIPS;
-          for (let i = first; i < count; i += CELL_CHIPS) {
-            const z = corr[i]! * norm;
+          for (let j = 0, i = r; i < count; j++, i += CELL_CHIPS) {
+            const z = corr[j]! * norm;
             if (keep.length < COARSE_KEEP || z > keep[keep.length - 1]!.z) {
               keep.push({ z, u: uLo + i, p: pi });
               keep.sort((a, b) => b.z - a.z);
