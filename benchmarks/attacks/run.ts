@@ -2,7 +2,7 @@
  * Attack suite entry point: runs the named experiments against a mark and writes their sections
  * into its results file (other sections are kept).
  *
- *   node --import tsx benchmarks/attacks/run.ts [--mark=v1|v2] [experiments...] [--quick] [--lengths=120,600] [--clips=60] [--levels=25,20] [--modes=average,switch] [--candidates=8] [--classes=contour,same] [--content=off] [--out=path]
+ *   node --import tsx benchmarks/attacks/run.ts [--mark=v1|v2] [experiments...] [--quick] [--lengths=120,600] [--clips=60] [--from=0] [--levels=25,20] [--modes=average,switch] [--candidates=8] [--classes=contour,same] [--content=off] [--out=path]
  *
  * --mark=v1 (default) -> benchmarks/results/attacks-v1.md. Experiments: estimate (attack classes
  * 1-2), forge (3), copy (4), strip (5, one section per estimate length), strip-diag (5b), collude
@@ -74,6 +74,7 @@ const out = flags.get('out') ?? join(process.cwd(), 'benchmarks', 'results', sui
 const ctx = suite.defaultCtx((s) => console.log(s), flags.has('quick'));
 if (flags.has('lengths')) ctx.lengths = flags.get('lengths')!.split(',').map(Number);
 if (flags.has('clips')) ctx.clips = Number(flags.get('clips'));
+if (flags.has('from') && markName === 'v2') (ctx as v2.Ctx).clipFrom = Number(flags.get('from'));
 if (flags.has('levels') && markName === 'v2') (ctx as v2.Ctx).levels = flags.get('levels')!.split(',').map(Number);
 if (flags.has('modes') && markName === 'v2') (ctx as v2.Ctx).modes = flags.get('modes')!.split(',');
 if (flags.get('content') === 'off' && markName === 'v2') ctx.mark = markV2(scenarioKey(), { content: false });

@@ -58,6 +58,8 @@ export interface Ctx extends CtxV1 {
    * candidates; its count, hence its threshold, shrinks) and the exhaustive fallback cheaper.
    */
   candidates?: number;
+  /** strip: the first clip index run (clips from..clips-1 of the same draw; splits a run between processes). Default 0. */
+  clipFrom?: number;
   /** forge: only these class ids (keyless: key, leg, key+leg, copy-denoised, copy-ab+key; limits: contour, contour8, vocoder, same). Default all. */
   classes?: string[];
 }
@@ -509,7 +511,9 @@ export async function expStrip(ctx: Ctx): Promise<string> {
   const res = settings.map(() => ({ os: [] as ClipOutcome[], snr: [] as number[], key: [] as number[], flagged: 0 }));
   const fb = new Fallback();
   const t0 = Date.now();
+  const from = Math.min(nClips, Math.max(0, ctx.clipFrom ?? 0));
   for (const [i, s0] of starts.entries()) {
+    if (i < from) continue;
     const start = Math.round(s0 * RATE);
     const clip = await materialSlice(spec, start, 30 * RATE);
     const sc0 = fb.add(ctx.mark.scan(await codec(clip, 'aac:64', 4000 + i), cands));
@@ -548,27 +552,29 @@ export async function expStrip(ctx: Ctx): Promise<string> {
       res[j]!.key.push(keyZ(sc));
       if (sc.forgery?.suspected) res[j]!.flagged++;
     }
+    ctx.log(`  strip clip ${i} (session ${fmtNum(s0)} s): base z ${fmtNum(base[base.length - 1]!.z)}${base[base.length - 1]!.named ? '' : ' (not named)'}; ${res.map((x) => { const o = x.os[x.os.length - 1]!; return `${fmtNum(o.z)}${o.named ? '' : '-'}`; }).join(' / ')} (z; - = not named), SNR ${res.map((x) => fmtNum(x.snr[x.snr.length - 1]!)).join(' / ')}`);
     if (i % 10 === 9 || i === nClips - 1) {
       const el = (Date.now() - t0) / 1000;
       ctx.log(`  strip ${i + 1}/${nClips} clips (${fmtNum(el / 60)} min): base ${base.filter((o) => o.named).length}; ${res.map((x) => x.os.filter((o) => o.named).length).join(' / ')} named; fallback ran ${fb.secs.length}/${fb.scans}, median ${fmtNum(median(fb.secs))} s`);
     }
   }
   const rows: (string | number)[][] = [];
+  const run = nClips - from;
   const named = (os: ClipOutcome[]): number => os.filter((o) => o.named).length;
   const zq = (os: ClipOutcome[]): string => {
     const zs = os.map((o) => o.z);
     return `${fmtNum(quantile(zs, 0))} / ${fmtNum(quantile(zs, 0.01))} / ${fmtNum(median(zs))}`;
   };
-  rows.push(['none (re-encoded only)', '-', `${named(base)}/${nClips}`, pct(named(base) / nClips), zq(base), fmtNum(median(baseKey)), '-', base.reduce((a, o) => a + o.others.length, 0)]);
+  rows.push(['none (re-encoded only)', '-', `${named(base)}/${run}`, pct(named(base) / run), zq(base), fmtNum(median(baseKey)), '-', base.reduce((a, o) => a + o.others.length, 0)]);
   for (const [j, st] of settings.entries()) {
     const x = res[j]!;
     const inBudget = quantile(x.snr, 0) >= 25 - 0.05;
-    rows.push([st.name + (inBudget ? '' : ' (over the 25 dB budget)'), `${fmtNum(quantile(x.snr, 0))} / ${fmtNum(median(x.snr))}`, `${named(x.os)}/${nClips}`, `**${pct(named(x.os) / nClips)}**`, zq(x.os), fmtNum(median(x.key)), `${x.flagged}/${nClips}`, x.os.reduce((a, o) => a + o.others.length, 0)]);
+    rows.push([st.name + (inBudget ? '' : ' (over the 25 dB budget)'), `${fmtNum(quantile(x.snr, 0))} / ${fmtNum(median(x.snr))}`, `${named(x.os)}/${run}`, `**${pct(named(x.os) / run)}**`, zq(x.os), fmtNum(median(x.key)), `${x.flagged}/${run}`, x.os.reduce((a, o) => a + o.others.length, 0)]);
   }
   return [
     '## 3. Removal by the leaker: estimate from their own leg, divide it out, publish',
     '',
-    `The leaker holds ${fmtLen(T)} of their own downlink (leg A, AAC 64k). Key estimate: section 1's estimators on all of it (soft sync signs, hard timecode signs). Leg estimate: the single shot (soft) of the very clip being published. ${nClips} clips of 30 s at random places in the ${fmtLen(T)}; each divided by |1 + g v|^alpha per tile (benchmarks/attacks/v2/attacks.ts strip: g = the embedder's gain magnitude recomputed from the received audio -- masking boost, 24 dB running budget, strength 0.014 -- and v = the estimated gain factor, s_key / sqrt 2 for the key layer, (s_key + w v_leg) / sqrt 2 with the leg weight w), at alpha 1 (undoes the mark exactly where the estimate is right) or alpha set so the change is exactly 25 dB below the received clip (the removal budget: no larger than the mark's own distortion). Host-bit scramble (attacks.ts scramble: the leaker's attack on the host binding): a random gain per 128 ms session cell (cell grid from the key estimate's block boundary) and band group (bands 0-15, 16-31), ln-energy +-delta with delta ~ (mean cell energy / cell energy)^0.5 (equal change energy per cell, quiet cells get more), so the keyed host bits the detector computes from the published audio drift from the embedder's. Published AAC 64k, scanned (64 tokens, PROFILE_V2, legSpans). The must: leg A still named in >= 99% of clips after every attack within the budget. ${fb.text()}`,
+    `The leaker holds ${fmtLen(T)} of their own downlink (leg A, AAC 64k). Key estimate: section 1's estimators on all of it (soft sync signs, hard timecode signs). Leg estimate: the single shot (soft) of the very clip being published. ${from > 0 ? `Clips ${from}-${nClips - 1} (${run}) of a draw of ${nClips}` : `${nClips} clips`} of 30 s at random places in the ${fmtLen(T)}; each divided by |1 + g v|^alpha per tile (benchmarks/attacks/v2/attacks.ts strip: g = the embedder's gain magnitude recomputed from the received audio -- masking boost, 24 dB running budget, strength 0.014 -- and v = the estimated gain factor, s_key / sqrt 2 for the key layer, (s_key + w v_leg) / sqrt 2 with the leg weight w), at alpha 1 (undoes the mark exactly where the estimate is right) or alpha set so the change is exactly 25 dB below the received clip (the removal budget: no larger than the mark's own distortion). Host-bit scramble (attacks.ts scramble: the leaker's attack on the host binding): a random gain per 128 ms session cell (cell grid from the key estimate's block boundary) and band group (bands 0-15, 16-31), ln-energy +-delta with delta ~ (mean cell energy / cell energy)^0.5 (equal change energy per cell, quiet cells get more), so the keyed host bits the detector computes from the published audio drift from the embedder's. Published AAC 64k, scanned (64 tokens, PROFILE_V2, legSpans). The must: leg A still named in >= 99% of clips after every attack within the budget. ${fb.text()}`,
     '',
     table(['removal', 'SNR of change, min / median (dB)', 'leg A named', 'fraction', 'leg A z min / 1% / median', 'key z median', 'flagged', 'other legs named'], rows),
   ].join('\n');
