@@ -10,6 +10,7 @@ import type { AudioBuffer } from '../lib/audio/types.js';
 import { decodeWav } from '../lib/audio/wav.js';
 import { applyChain, randomStream, simulateMeeting } from '../lib/channel/index.js';
 import type { MeetingParticipant, MeetingSimulation } from '../lib/channel/index.js';
+import type { EmbedStudy } from './study.js';
 import { LegPattern, PROFILE_V1, alignmentOf, analyzeClip, contentReference, embedAudio } from '../lib/mark/index.js';
 import type { BandAnalysis, ContentReference, MarkKey, MarkProfile } from '../lib/mark/index.js';
 import { toMono } from '../lib/audio/mono.js';
@@ -74,7 +75,7 @@ export interface BenchMeeting {
 }
 
 /** A 4-party meeting, every leg marked, leg 0 tapped through `chain` (seeded, deterministic). */
-export async function benchMeeting(opts: { seed: number; stream: string; chain: string; key: MarkKey; voices: Map<string, Float32Array>; meetingSec: number; voiceNames?: readonly string[]; profile?: MarkProfile }): Promise<BenchMeeting> {
+export async function benchMeeting(opts: { seed: number; stream: string; chain: string; key: MarkKey; voices: Map<string, Float32Array>; meetingSec: number; voiceNames?: readonly string[]; profile?: MarkProfile; embed?: EmbedStudy }): Promise<BenchMeeting> {
   const { seed, chain, key, voices, meetingSec } = opts;
   const rnd = randomStream(seed, opts.stream);
   const tokens = Array.from({ length: 64 }, (_, i) => tokenFor(seed, i));
@@ -90,7 +91,7 @@ export async function benchMeeting(opts: { seed: number; stream: string; chain: 
     durationSec: meetingSec,
     seed,
     tap: { leg: 0, captureChain: chain },
-    hook: (leg, d) => embedAudio(d, { key, token: tokens[leg]!, offsetSec: offsets[leg]!, ...(opts.profile ? { profile: opts.profile } : {}) }),
+    hook: (leg, d) => embedAudio(d, { key, token: tokens[leg]!, offsetSec: offsets[leg]!, ...(opts.profile ? { profile: opts.profile } : {}), ...opts.embed }),
   });
   const downlinkOnly = chain ? await applyChain(sim.downlinks[0]!, chain, { seed }) : sim.downlinks[0]!;
   // Downlink activity (meeting time, 10 ms grid): the other participants' talk spurts.

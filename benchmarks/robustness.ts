@@ -15,6 +15,7 @@
  * (condition, meeting, clip span, z / null scale, z needed, detected) as JSON.
  */
 import { writeFileSync } from 'node:fs';
+import { embedStudy, embedStudyTag, embedStudyText } from './study.js';
 import { applyChain, randomStream } from '../lib/channel/index.js';
 import { DetectorCache, PROFILE_V1, PROFILE_V2, detect, embedAudio, generateKey, keyFromBytes } from '../lib/mark/index.js';
 import type { ContentReference, DetectResult, MarkKey } from '../lib/mark/index.js';
@@ -51,7 +52,9 @@ const KEY_AMP = process.env['KEY_AMP'];
 const PROFILE = (process.env['PROFILE'] ?? 'v1') === 'v2' ? (KEY_AMP ? v2WithKeyAmplitude(Number(KEY_AMP)) : PROFILE_V2) : PROFILE_V1;
 /** CONTENT=off: scan without the legs' content references (v2 only: on by default, as a registry holding them would). */
 const CONTENT = process.env['CONTENT'] !== 'off' && PROFILE.version === 2;
-const OUT_TAG = `${PROFILE.version === 2 ? '-v2' : ''}${KEY_AMP ? `-key${KEY_AMP}` : ''}`;
+/** Embedder study settings (V2_BOOST_CAP, V2_STRENGTH: benchmarks/study.ts); the defaults when unset. */
+const STUDY = embedStudy();
+const OUT_TAG = `${PROFILE.version === 2 ? '-v2' : ''}${KEY_AMP ? `-key${KEY_AMP}` : ''}${embedStudyTag(STUDY)}`;
 
 const CONDITIONS: { name: string; chain: string; timeFactor: number; must?: number; goal?: number }[] = [
   { name: 'clean', chain: '', timeFactor: 1, must: 5, goal: 3 },
@@ -98,6 +101,16 @@ function quantile(xs: number[], q: number): number {
   if (xs.length === 0) return NaN;
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.max(0, Math.floor(q * (s.length - 1))))]!;
+}
+
+/** The mark's SNR on each fixture voice (overall, segmental, worst 1% of active frames), with the run's profile and study settings. */
+function qualityRows(key: MarkKey, voices: Map<string, Float32Array>): (string | number)[][] {
+  return VOICES.map((v) => {
+    const x = voices.get(v)!;
+    const y = embedAudio({ channels: [x], sampleRate: RATE }, { key, token: 'quality', profile: PROFILE, ...STUDY }).channels[0]!;
+    const q = frameSnrs(x, y);
+    return [v, (x.length / RATE).toFixed(0), q.overall.toFixed(1), q.segmental.toFixed(1), q.worst1.toFixed(1)];
+  });
 }
 
 function frameSnrs(x: Float32Array, y: Float32Array): { overall: number; segmental: number; worst1: number } {
@@ -200,7 +213,7 @@ async function musts(key: MarkKey, voices: Map<string, Float32Array>, conditions
     for (let trial = TRIAL_START; trial < TRIAL_START + TRIALS; trial++) {
       // Seeds apart from the main run's (1000 * (condition + 1) + trial).
       const seed = 100000 + 1000 * (CONDITIONS.indexOf(cond) + 1) + trial;
-      const meeting = await benchMeeting({ seed, stream: 'bench/robustness-musts', chain: cond.chain, key, voices, meetingSec: MEETING_SEC, profile: PROFILE });
+      const meeting = await benchMeeting({ seed, stream: 'bench/robustness-musts', chain: cond.chain, key, voices, meetingSec: MEETING_SEC, profile: PROFILE, embed: STUDY });
       const { sim, tokens, offsets, speechSpan } = meeting;
       const references = CONTENT ? meeting.references : undefined;
       const tap = sim.tap!.channels[0]!;
@@ -229,7 +242,7 @@ async function musts(key: MarkKey, voices: Map<string, Float32Array>, conditions
     ];
   });
   const md = [
-    `# Per-leg mark ${PROFILE.name}${KEY_AMP ? ` (study profile: key layer amplitude ${KEY_AMP}, leg layer ${Math.sqrt(1 - Number(KEY_AMP) ** 2).toFixed(3)})` : ''}: the musts' cells with many clips`,
+    `# Per-leg mark ${PROFILE.name}${KEY_AMP ? ` (study profile: key layer amplitude ${KEY_AMP}, leg layer ${Math.sqrt(1 - Number(KEY_AMP) ** 2).toFixed(3)})` : ''}: the musts' cells with many clips${embedStudyText(STUDY)}`,
     '',
     provenance(),
     '',
@@ -252,6 +265,7 @@ async function musts(key: MarkKey, voices: Map<string, Float32Array>, conditions
     '',
     ...offsetSummary(cells.values()),
     '',
+    ...(embedStudyText(STUDY) ? ['## The study settings\' quality (SNR of the mark on each fixture voice)', '', markdownTable(['voice', 'seconds', 'SNR dB', 'segmental SNR dB', 'worst 1% of frames dB'], qualityRows(key, voices)), ''] : []),
     `Benchmark wall time ${((performance.now() - started) / 1000).toFixed(0)} s.`,
   ].join('\n');
   console.log(`wrote ${writeResult(`robustness-musts${OUT_TAG}${MUST_SCALE !== 1 ? `-x${MUST_SCALE}` : ''}${TRIAL_START ? `-from${TRIAL_START}` : ''}.md`, md)}`);
@@ -305,7 +319,7 @@ async function negatives(key: MarkKey, voices: Map<string, Float32Array>): Promi
         const v = negSpeech(i + 3);
         const L = NEG_LENGTHS[i % NEG_LENGTHS.length]!;
         const s = Math.floor(negRnd.between(0, v.length / RATE - L - 1) * RATE);
-        return embedAudio({ channels: [v.slice(s, s + L * RATE)], sampleRate: RATE }, { key: otherKey, token: tokenFor(5, i % 64), profile: PROFILE }).channels[0]!;
+        return embedAudio({ channels: [v.slice(s, s + L * RATE)], sampleRate: RATE }, { key: otherKey, token: tokenFor(5, i % 64), profile: PROFILE, ...STUDY }).channels[0]!;
       },
     },
     {
@@ -403,20 +417,14 @@ async function main(): Promise<void> {
   }
 
   // Quality.
-  const quality: (string | number)[][] = [];
-  for (const v of VOICES) {
-    const x = voices.get(v)!;
-    const y = embedAudio({ channels: [x], sampleRate: RATE }, { key, token: 'quality', profile: PROFILE }).channels[0]!;
-    const q = frameSnrs(x, y);
-    quality.push([v, (x.length / RATE).toFixed(0), q.overall.toFixed(1), q.segmental.toFixed(1), q.worst1.toFixed(1)]);
-  }
+  const quality = qualityRows(key, voices);
   console.log('quality done');
 
   // Speed (one core, steady state after one warm-up run).
   const long = voiceLoop(voices, 120);
   embedAudio({ channels: [long.subarray(0, RATE * 20)], sampleRate: RATE }, { key, token: 'warm' });
   let t0 = performance.now();
-  const marked = embedAudio({ channels: [long], sampleRate: RATE }, { key, token: 'speed', profile: PROFILE }).channels[0]!;
+  const marked = embedAudio({ channels: [long], sampleRate: RATE }, { key, token: 'speed', profile: PROFILE, ...STUDY }).channels[0]!;
   const embedX = 120 / ((performance.now() - t0) / 1000);
   const cands64 = Array.from({ length: 63 }, (_, i) => `speed-other-${i}`).concat(['speed']);
   detect({ channels: [marked.subarray(0, RATE * 10)], sampleRate: RATE }, { key, candidates: cands64, cache, profile: PROFILE });
@@ -434,7 +442,7 @@ async function main(): Promise<void> {
   for (const cond of conditions) {
     for (let trial = 0; trial < TRIALS; trial++) {
       const seed = 1000 * (CONDITIONS.indexOf(cond) + 1) + trial;
-      const { sim, tokens, offsets, downlinkOnly, speechSpan, rnd } = await benchMeeting({ seed, stream: 'bench/robustness', chain: cond.chain, key, voices, meetingSec: MEETING_SEC, profile: PROFILE });
+      const { sim, tokens, offsets, downlinkOnly, speechSpan, rnd } = await benchMeeting({ seed, stream: 'bench/robustness', chain: cond.chain, key, voices, meetingSec: MEETING_SEC, profile: PROFILE, embed: STUDY });
       for (const [variant, rec] of [['tap', sim.tap!], ['downlink', downlinkOnly]] as const) {
         const tap = rec.channels[0]!;
         const tapRate = rec.sampleRate;

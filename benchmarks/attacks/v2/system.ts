@@ -16,6 +16,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ContentReferenceWriter, DetectorCache, Embedder, PROFILE_V2, decodePayload, detect, parseContentReference, payloadId, serializeContentReference } from '../earmark.js';
 import type { ContentReference, DetectOptions, MarkKey } from '../earmark.js';
+import { embedStudy } from '../../study.js';
 import { CACHE_DIR, RATE, SCENARIO, concat, loopSlice, materialVoices, registry, rng } from '../harness.js';
 import type { MarkSystem } from '../harness.js';
 
@@ -78,13 +79,14 @@ export function markV2(key: MarkKey, opts: { spans?: (candidates: readonly strin
   let tag: string | undefined;
   let refs: Map<string, ContentReference> | undefined;
   const content = opts.content ?? true;
+  const study = embedStudy();
   return {
     name: 'v2',
     async prepare() {
       if (content) refs ??= await scenarioReferences(this, key, opts.log ?? ((s) => console.log(s)));
     },
     embedder(token, offsetSec) {
-      const e = new Embedder({ key, token, offsetSec, sampleRate: RATE, channels: 1, profile: PROFILE_V2 });
+      const e = new Embedder({ key, token, offsetSec, sampleRate: RATE, channels: 1, profile: PROFILE_V2, ...study });
       return { process: (x) => e.process([x])[0]!, flush: () => e.flush()[0]! };
     },
     embed(x, token, offsetSec) {
