@@ -10,6 +10,7 @@
  * gain 1 + g did to it), g = boost * value * level scale, and alpha either given or set so the
  * change has exactly the requested SNR against x (bisection for 'divide', closed form for 'add').
  */
+import { embedStudy } from '../study.js';
 import { RealFft, sqrtHann } from './earmark.js';
 import { RATE, snrDb } from './harness.js';
 
@@ -20,14 +21,17 @@ export interface MaskingModel {
   releaseSec: number;
 }
 
-/** earmark v1's masking model (lib/mark/embed.ts defaults). */
-export const EMBEDDER_MASKING: MaskingModel = { exponent: 0.5, cap: 128, releaseSec: 0.1 };
+/** The embedder's study settings when a study runs (benchmarks/study.ts): the adversary knows them (Kerckhoffs). */
+const STUDY = embedStudy();
+
+/** earmark's masking model (lib/mark/embed.ts defaults, or the study's cap). */
+export const EMBEDDER_MASKING: MaskingModel = { exponent: 0.5, cap: STUDY.boostCap ?? 128, releaseSec: 0.1 };
 export const FLAT: MaskingModel = { exponent: 0, cap: 1, releaseSec: 0 };
 
 export type Budget = { kind: 'constant'; sec: number } | { kind: 'embedder'; strength: number; budgetDb: number; sec: number };
 export type Level = { snrDb: number } | { alpha: number };
-/** earmark v1's level rule (strength 0.014, 24 dB running budget over 3 s). */
-export const EMBEDDER_BUDGET: Budget = { kind: 'embedder', strength: 0.014, budgetDb: 24, sec: 3 };
+/** earmark's level rule (strength 0.014 or the study's, 24 dB running budget over 3 s). */
+export const EMBEDDER_BUDGET: Budget = { kind: 'embedder', strength: STUDY.strength ?? 0.014, budgetDb: 24, sec: 3 };
 export const CONSTANT_BUDGET: Budget = { kind: 'constant', sec: 3 };
 
 export interface ModulateOptions {

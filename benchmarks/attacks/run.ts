@@ -14,6 +14,7 @@
  * cores, so run experiments one at a time.
  */
 import { join } from 'node:path';
+import { embedStudyText } from '../study.js';
 import { provenance, scenarioKey, writeSection } from './harness.js';
 import * as v1 from './v1/experiments.js';
 import * as v2 from './v2/experiments.js';
@@ -52,7 +53,7 @@ const SUITES: Record<'v1' | 'v2', MarkSuite<v1.Ctx> | MarkSuite<v2.Ctx>> = {
     order: ['summary', 'estimate', 'forge', 'strip', 'collude'],
     out: 'attacks-v2.md',
     defaultCtx: v2.defaultCtx,
-    header: `# Attacks on mark v2 (PROFILE_V2), by an adversary without the key\n\n${SCENARIO_TEXT("`detect(clip, {key, candidates, profile: PROFILE_V2, legSpans, contentReferences})` with its other defaults (alpha 1e-6 family-wise); legSpans = every token connected from session 0 s to the end of the scenario's material plus a minute (benchmarks/attacks/v2/system.ts), which bounds the v2 detector's exhaustive fallback search; contentReferences = the registry's content reference of every token over the material (system.ts; sections run before content references existed, and runs with --content=off, say so)")} Code: benchmarks/attacks/ (harness.ts generic; v2/ the attacks and what they know of v2's structure, reusing v1/'s estimators for the key layer; every library import in earmark.ts). Mark v1's results: attacks-v1.md.`,
+    header: `# Attacks on mark v2 (PROFILE_V2), by an adversary without the key\n\n${SCENARIO_TEXT("`detect(clip, {key, candidates, profile: PROFILE_V2, legSpans, contentReferences})` with its other defaults (alpha 1e-6 family-wise); legSpans = every token connected from session 0 s to the end of the scenario's material plus a minute (benchmarks/attacks/v2/system.ts), which bounds the v2 detector's exhaustive fallback search; contentReferences = the registry's content reference of every token over the material (system.ts; sections run before content references existed, and runs with --content=off, say so)")} Code: benchmarks/attacks/ (harness.ts generic; v2/ the attacks and what they know of v2's structure, reusing v1/'s estimators for the key layer; every library import in earmark.ts). Mark v1's results: attacks-v1.md.${embedStudyText()}`,
   },
 };
 
