@@ -18,6 +18,8 @@ import type { BandAnalysis, DetectOptions, DetectResult, Hypothesis, MarkKey, Ma
 import { featureGrid as featureGridLib } from '../../lib/mark/features/grid.js';
 import type { FeatureGrid } from '../../lib/mark/features/grid.js';
 import { HostHash, softBit } from '../../lib/mark/host-hash.js';
+import { legStatistic, prepareLegPlace } from '../../lib/mark/detect/leg-statistic.js';
+import { tileFeatures as tileFeaturesLib } from '../../lib/mark/features/tiles.js';
 
 export { Embedder, embedAudio, keyFromBytes, LegPattern, PROFILE_V1, crc8, payloadId, boostBin, WEIGHT_BINS, isSyncTile, bandGroup } from '../../lib/mark/index.js';
 // Mark v2 (PROFILE_V2): the key layer (LegPattern with { keyLayer: true }), the leg layer, the whole mark, the detector's table cache.
@@ -76,4 +78,24 @@ export function legEffective(key: MarkKey, token: string, audio: Float32Array, p
 
 export function featureGrid(analysis: BandAnalysis, freqScale: number, _profile?: MarkProfile, layer: 'leg' | 'payload' = 'leg'): FeatureGrid {
   return featureGridLib(analysis, freqScale, { layer });
+}
+
+/**
+ * Scoring only (keyed; the harness's diagnostics, never an attack): leg `token`'s plain v2 leg-layer
+ * statistic over a whole clip whose clip time 0 is session time `tau0`, at that exact place, with
+ * the tile features read from `featuresOf` and the keyed host bits from `hostOf` (the detector
+ * reads both from one audio; given two, the removal diagnostic separates a mark taken out from host
+ * bits moved by the attack's energy changes). 16 kHz mono, the two the same length.
+ */
+export function legStatisticAt(featuresOf: Float32Array, hostOf: Float32Array, sampleRate: number, key: MarkKey, token: string, tau0: number, cache: mark.DetectorCache): number {
+  const P = mark.PROFILE_V2;
+  const n0 = Math.ceil(tau0 / P.chipSec - 1e-9);
+  const hyp: Hypothesis = { rate: 1, freqScale: 1, phaseSec: n0 * P.chipSec - tau0 };
+  const aF = mark.analyzeClip(featuresOf, sampleRate, { profile: P });
+  const aH = mark.analyzeClip(hostOf, sampleRate, { profile: P });
+  const f = tileFeaturesLib(aF, hyp);
+  const mb = Math.min(f.chips, tileFeaturesLib(aH, hyp).chips);
+  const place = prepareLegPlace(aH, cache.hostHash(key, P), cache.tables(key, { keyLayer: true }, P).pattern, f, hyp, n0, 0, mb);
+  const B = place.qBlock.length;
+  return legStatistic(place, cache.legLayer(key, token, P), n0, 0, mb, new Float64Array(B).fill(1), new Float64Array(B));
 }

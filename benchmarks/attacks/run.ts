@@ -76,6 +76,7 @@ const ctx = suite.defaultCtx((s) => console.log(s), flags.has('quick'));
 if (flags.has('lengths')) ctx.lengths = flags.get('lengths')!.split(',').map(Number);
 if (flags.has('clips')) ctx.clips = Number(flags.get('clips'));
 if (flags.has('from') && markName === 'v2') (ctx as v2.Ctx).clipFrom = Number(flags.get('from'));
+if (flags.has('diag') && markName === 'v2') (ctx as v2.Ctx).diag = flags.get('diag')!;
 if (flags.has('levels') && markName === 'v2') (ctx as v2.Ctx).levels = flags.get('levels')!.split(',').map(Number);
 if (flags.has('modes') && markName === 'v2') (ctx as v2.Ctx).modes = flags.get('modes')!.split(',');
 if (flags.get('content') === 'off' && markName === 'v2') ctx.mark = markV2(scenarioKey(), { content: false });

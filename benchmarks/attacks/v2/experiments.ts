@@ -37,6 +37,7 @@ import type { ClipOutcome, MaterialSpec, ScanResult } from '../harness.js';
 import { copy as copyDenoised } from '../v1/attacks.js';
 import { FeatureStore, chipStartSec, estimatePayload, estimateSync, estimateTimecode, refinePhase } from '../v1/estimate.js';
 import { scorePayload, scoreSync, scoreTimecode } from '../v1/score.js';
+import { DetectorCache, legStatisticAt } from '../earmark.js';
 import { addAligned, chip0Of, contour, forge, imposeLog, logRatio, minimum, scramble, strip } from './attacks.js';
 import type { TileValue } from './attacks.js';
 import { calibrateLeg, chipFeatures, keyValue, legValue, payloadValue, singleShot } from './estimate.js';
@@ -58,6 +59,12 @@ export interface Ctx extends CtxV1 {
    * candidates; its count, hence its threshold, shrinks) and the exhaustive fallback cheaper.
    */
   candidates?: number;
+  /**
+   * strip: 'host' = the removal diagnostic instead of scans: leg A's statistic at its true place
+   * (scoring with the key) on each attacked clip, with the host bits read from the attacked clip
+   * (what the detector does) and from the clip before the attack (AAC 64k both).
+   */
+  diag?: string;
   /** strip: the first clip index run (clips from..clips-1 of the same draw; splits a run between processes). Default 0. */
   clipFrom?: number;
   /** forge: only these class ids (keyless: key, leg, key+leg, copy-denoised, copy-ab+key; limits: contour, contour8, vocoder, same). Default all. */
@@ -512,40 +519,55 @@ export async function expStrip(ctx: Ctx): Promise<string> {
   const fb = new Fallback();
   const t0 = Date.now();
   const from = Math.min(nClips, Math.max(0, ctx.clipFrom ?? 0));
+  const diagLines: string[] = [];
+  const diagKey = scenarioKey();
+  const diagCache = new DetectorCache();
   for (const [i, s0] of starts.entries()) {
     if (i < from) continue;
     const start = Math.round(s0 * RATE);
     const clip = await materialSlice(spec, start, 30 * RATE);
-    const sc0 = fb.add(ctx.mark.scan(await codec(clip, 'aac:64', 4000 + i), cands));
-    base.push(outcome(sc0, SCENARIO.legA));
-    baseKey.push(keyZ(sc0));
+    const rx0 = await codec(clip, 'aac:64', 4000 + i);
+    const tau0 = SCENARIO.offsetSec + start / RATE;
     // The leaker's single shot of their own clip (the audio it will publish).
     const f = chipFeatures(clip, start, est);
     const legV = legValue(f, singleShot(f, kvH, cal, 'soft'));
     const cellPhase = (((est.timecode!.shift % 4) + 4) % 4);
-    for (const [j, st] of settings.entries()) {
+    // The clip after setting st (before the codec), and its SNR against the clip.
+    const attacked = (st: StripSetting): { y: Float32Array; snrDb: number } => {
       const value = st.leg === 0 ? (m: number, k: number): number => KA * kvS(m, k) : st.leg === Infinity ? (m: number, k: number): number => LA * legV(m, k) : mix(kvS, KA, legV, LA * st.leg);
-      let y: { y: Float32Array; snrDb: number };
-      if (st.fill === 'scramble-only') y = atSnr(clip, scramble(clip, chip0Of(est, start), cellPhase, rng(8000 + i), 0.5), (st.level as { snrDb: number }).snrDb);
-      else {
-        y = strip(clip, start, est, value, st.level);
-        if (st.fill) {
-          // The rest of the budget: the filler's energy = the 25 dB budget's minus the division's (the filler's change scaled linearly).
-          // The whole change d0 + c ds at exactly 25 dB: |d0|^2 + 2 c <d0, ds> + c^2 |ds|^2 = budget (the filler's change scaled linearly).
-          const d0 = diff(y.y, clip);
-          const budget = energy(clip) * 10 ** (-25 / 10);
-          const e0 = energy(d0);
-          if (e0 < budget) {
-            const ds = st.fill === 'leg' ? diff(strip(y.y, start, est, (m, k) => LA * legV(m, k), { alpha: 1 }).y, y.y) : scramble(y.y, chip0Of(est, start), cellPhase, rng(8000 + i), 0.5);
-            let cross = 0;
-            for (let t = 0; t < ds.length; t++) cross += d0[t]! * ds[t]!;
-            const ee = Math.max(1e-30, energy(ds));
-            const c = (-cross + Math.sqrt(cross * cross + ee * (budget - e0))) / ee;
-            const out = Float32Array.from(y.y, (v, t) => v + c * ds[t]!);
-            y = { y: out, snrDb: snrDb(clip, out) };
-          }
-        }
+      if (st.fill === 'scramble-only') return atSnr(clip, scramble(clip, chip0Of(est, start), cellPhase, rng(8000 + i), 0.5), (st.level as { snrDb: number }).snrDb);
+      const y = strip(clip, start, est, value, st.level);
+      if (!st.fill) return y;
+      // The rest of the budget: the whole change d0 + c ds at exactly 25 dB,
+      // |d0|^2 + 2 c <d0, ds> + c^2 |ds|^2 = budget (the filler's change scaled linearly).
+      const d0 = diff(y.y, clip);
+      const budget = energy(clip) * 10 ** (-25 / 10);
+      const e0 = energy(d0);
+      if (!(e0 < budget)) return y;
+      const ds = st.fill === 'leg' ? diff(strip(y.y, start, est, (m, k) => LA * legV(m, k), { alpha: 1 }).y, y.y) : scramble(y.y, chip0Of(est, start), cellPhase, rng(8000 + i), 0.5);
+      let cross = 0;
+      for (let t = 0; t < ds.length; t++) cross += d0[t]! * ds[t]!;
+      const ee = Math.max(1e-30, energy(ds));
+      const c = (-cross + Math.sqrt(cross * cross + ee * (budget - e0))) / ee;
+      const out = Float32Array.from(y.y, (v, t) => v + c * ds[t]!);
+      return { y: out, snrDb: snrDb(clip, out) };
+    };
+    if (ctx.diag === 'host') {
+      const at = (rx: Float32Array, host: Float32Array): number => legStatisticAt(rx, host, RATE, diagKey, SCENARIO.legA, tau0, diagCache);
+      const line: string[] = [`base ${fmtNum(at(rx0, rx0))}`];
+      for (const st of settings) {
+        const rx = await codec(attacked(st).y, 'aac:64', 4000 + i);
+        line.push(`${fmtNum(at(rx, rx))} (${fmtNum(at(rx, rx0))})`);
       }
+      diagLines.push(`clip ${i}: ${line.join(' / ')}`);
+      ctx.log(`  strip diag clip ${i}: ${line.join(' / ')}`);
+      continue;
+    }
+    const sc0 = fb.add(ctx.mark.scan(rx0, cands));
+    base.push(outcome(sc0, SCENARIO.legA));
+    baseKey.push(keyZ(sc0));
+    for (const [j, st] of settings.entries()) {
+      const y = attacked(st);
       const sc = fb.add(ctx.mark.scan(await codec(y.y, 'aac:64', 4000 + i), cands));
       res[j]!.os.push(outcome(sc, SCENARIO.legA));
       res[j]!.snr.push(y.snrDb);
@@ -558,6 +580,16 @@ export async function expStrip(ctx: Ctx): Promise<string> {
       ctx.log(`  strip ${i + 1}/${nClips} clips (${fmtNum(el / 60)} min): base ${base.filter((o) => o.named).length}; ${res.map((x) => x.os.filter((o) => o.named).length).join(' / ')} named; fallback ran ${fb.secs.length}/${fb.scans}, median ${fmtNum(median(fb.secs))} s`);
     }
   }
+  if (ctx.diag === 'host')
+    return [
+      '## 3b. Removal diagnostic: mark taken out, or host bits moved?',
+      '',
+      `Leg A's plain leg-layer statistic at its true place (scoring with the key: benchmarks/attacks/earmark.ts legStatisticAt), AAC 64k, for the settings of section 3 in its order (${settings.map((st) => st.name).join('; ')}); each entry: host bits read from the attacked clip, as the detector does (in brackets: host bits read from the clip before the attack, features from the attacked clip). A large bracketed value beside a small plain one means the attack moved the host bits rather than removing the mark. The attacked clips are section 3's, made by the same code.`,
+      '',
+      '```',
+      ...diagLines,
+      '```',
+    ].join('\n');
   const rows: (string | number)[][] = [];
   const run = nClips - from;
   const named = (os: ClipOutcome[]): number => os.filter((o) => o.named).length;
