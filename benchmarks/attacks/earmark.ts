@@ -83,19 +83,18 @@ export function featureGrid(analysis: BandAnalysis, freqScale: number, _profile?
 /**
  * Scoring only (keyed; the harness's diagnostics, never an attack): leg `token`'s plain v2 leg-layer
  * statistic over a whole clip whose clip time 0 is session time `tau0`, at that exact place, with
- * the tile features read from `featuresOf` and the keyed host bits from `hostOf` (the detector
- * reads both from one audio; given two, the removal diagnostic separates a mark taken out from host
- * bits moved by the attack's energy changes). 16 kHz mono, the two the same length.
+ * the tile features read from `features` and the keyed host bits from `host` (analyses of 16 kHz
+ * mono audio, mark.analyzeClip with PROFILE_V2; the detector reads both from one audio; given two,
+ * the removal diagnostic separates a mark taken out from host bits moved by the attack's energy
+ * changes). Analyse each audio once and pass the analysis to every call that reads it.
  */
-export function legStatisticAt(featuresOf: Float32Array, hostOf: Float32Array, sampleRate: number, key: MarkKey, token: string, tau0: number, cache: mark.DetectorCache): number {
+export function legStatisticAt(features: BandAnalysis, host: BandAnalysis, key: MarkKey, token: string, tau0: number, cache: mark.DetectorCache): number {
   const P = mark.PROFILE_V2;
   const n0 = Math.ceil(tau0 / P.chipSec - 1e-9);
   const hyp: Hypothesis = { rate: 1, freqScale: 1, phaseSec: n0 * P.chipSec - tau0 };
-  const aF = mark.analyzeClip(featuresOf, sampleRate, { profile: P });
-  const aH = mark.analyzeClip(hostOf, sampleRate, { profile: P });
-  const f = tileFeaturesLib(aF, hyp);
-  const mb = Math.min(f.chips, tileFeaturesLib(aH, hyp).chips);
-  const place = prepareLegPlace(aH, cache.hostHash(key, P), cache.tables(key, { keyLayer: true }, P).pattern, f, hyp, n0, 0, mb);
+  const f = tileFeaturesLib(features, hyp);
+  const mb = Math.min(f.chips, tileFeaturesLib(host, hyp).chips);
+  const place = prepareLegPlace(host, cache.hostHash(key, P), cache.tables(key, { keyLayer: true }, P).pattern, f, hyp, n0, 0, mb);
   const B = place.qBlock.length;
   return legStatistic(place, cache.legLayer(key, token, P), n0, 0, mb, new Float64Array(B).fill(1), new Float64Array(B));
 }

@@ -12,7 +12,7 @@
  *             25 dB budget, 300 clips of 30 s (AAC 64k)
  *   collude   averages of 2 and 3 legs, the minimum attack, switching every 1-4 s
  */
-import { PROFILE_V2, WEIGHT_BINS, LegPattern } from '../earmark.js';
+import { PROFILE_V2, WEIGHT_BINS, LegPattern, analyzeClip } from '../earmark.js';
 import {
   RATE,
   average,
@@ -38,6 +38,7 @@ import { copy as copyDenoised } from '../v1/attacks.js';
 import { FeatureStore, chipStartSec, estimatePayload, estimateSync, estimateTimecode, refinePhase } from '../v1/estimate.js';
 import { scorePayload, scoreSync, scoreTimecode } from '../v1/score.js';
 import { DetectorCache, legStatisticAt } from '../earmark.js';
+import type { BandAnalysis } from '../earmark.js';
 import { addAligned, chip0Of, contour, forge, imposeLog, logRatio, minimum, scramble, strip } from './attacks.js';
 import type { TileValue } from './attacks.js';
 import { calibrateLeg, chipFeatures, keyValue, legValue, payloadValue, singleShot } from './estimate.js';
@@ -553,11 +554,13 @@ export async function expStrip(ctx: Ctx): Promise<string> {
       return { y: out, snrDb: snrDb(clip, out) };
     };
     if (ctx.diag === 'host') {
-      const at = (rx: Float32Array, host: Float32Array): number => legStatisticAt(rx, host, RATE, diagKey, SCENARIO.legA, tau0, diagCache);
-      const line: string[] = [`base ${fmtNum(at(rx0, rx0))}`];
+      const analysed = (x: Float32Array): BandAnalysis => analyzeClip(x, RATE, PROFILE_V2);
+      const at = (rx: BandAnalysis, host: BandAnalysis): number => legStatisticAt(rx, host, diagKey, SCENARIO.legA, tau0, diagCache);
+      const a0 = analysed(rx0);
+      const line: string[] = [`base ${fmtNum(at(a0, a0))}`];
       for (const st of settings) {
-        const rx = await codec(attacked(st).y, 'aac:64', 4000 + i);
-        line.push(`${fmtNum(at(rx, rx))} (${fmtNum(at(rx, rx0))})`);
+        const a = analysed(await codec(attacked(st).y, 'aac:64', 4000 + i));
+        line.push(`${fmtNum(at(a, a))} (${fmtNum(at(a, a0))})`);
       }
       diagLines.push(`clip ${i}: ${line.join(' / ')}`);
       ctx.log(`  strip diag clip ${i}: ${line.join(' / ')}`);
