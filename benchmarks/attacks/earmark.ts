@@ -30,6 +30,7 @@ export type { MarkKey, MarkProfile, DetectOptions, DetectResult, PayloadResult, 
 export type { FeatureGrid } from '../../lib/mark/features/grid.js';
 export { applyChain } from '../../lib/channel/index.js';
 export { RealFft } from '../../lib/dsp/fft.js';
+export { weightTable } from '../../lib/mark/features/weights.js';
 export { sqrtHann } from '../../lib/dsp/window.js';
 export { resample } from '../../lib/dsp/resample.js';
 export { loadVoices, loadTrainingVoices, voiceLoop, VOICES, TRAINING_VOICES, RATE } from '../meeting.js';

@@ -28,7 +28,17 @@ const STUDY = embedStudy();
 export const EMBEDDER_MASKING: MaskingModel = { exponent: 0.5, cap: STUDY.boostCap ?? 128, releaseSec: 0.1 };
 export const FLAT: MaskingModel = { exponent: 0, cap: 1, releaseSec: 0 };
 
-export type Budget = { kind: 'constant'; sec: number } | { kind: 'embedder'; strength: number; budgetDb: number; sec: number };
+export type Budget =
+  | { kind: 'constant'; sec: number }
+  | { kind: 'embedder'; strength: number; budgetDb: number; sec: number }
+  /**
+   * The removal attacker's allocation against a detector (Lagrange): a relative change c in a tile
+   * of energy E costs c^2 E and removes evidence in proportion to (detector weight x estimate) x c,
+   * so the best use of a fixed energy budget is c proportional to value / E -- the value carries the
+   * detector's weight times the soft estimate, E is the frame's band energy over the clip's mean band
+   * energy plus `floor` (which bounds the change in near-silent bands). No masking model.
+   */
+  | { kind: 'perEnergy'; floor: number; sec: number };
 export type Level = { snrDb: number } | { alpha: number };
 /** earmark's level rule (strength 0.014 or the study's, 24 dB running budget over 3 s). */
 export const EMBEDDER_BUDGET: Budget = { kind: 'embedder', strength: STUDY.strength ?? 0.014, budgetDb: 24, sec: 3 };
@@ -50,7 +60,8 @@ export interface ModulateOptions {
    *    with |value| = 1 as the embedder does (so alpha = 1 reproduces the mark's own per-tile gains).
    */
   budget: Budget;
-  mode: 'add' | 'divide';
+  /** 'exp': gain exp(-alpha g) per tile, the exponent clipped at +-2 (a change of the tile's log energy linear in g, either sign). */
+  mode: 'add' | 'divide' | 'exp';
   /** The final factor: a target SNR (dB) of the change re x, or a fixed alpha. */
   level: Level;
   /** The input already carries the gains (removal): estimate the host's band levels by dividing them out first. */
@@ -123,6 +134,7 @@ export function modulate(x: Float32Array, o: ModulateOptions): Modulated {
   let hostRun = 0;
   let markRun = 0;
   const active = new Uint8Array(F);
+  const frameBandE = o.budget.kind === 'perEnergy' ? new Float32Array(F * K) : new Float32Array(0);
   for (let fi = 0; fi < F; fi++) {
     const start = c0 + (jLo + fi) * HOP - N / 2;
     let ms = 0;
@@ -151,6 +163,11 @@ export function modulate(x: Float32Array, o: ModulateOptions): Modulated {
     let frameE = 0;
     for (let i = 0; i < bins; i++) frameE += re[i]! * re[i]! + im[i]! * im[i]!;
     for (let k = 0; k < K; k++) val[k] = bandBins[k]! > 0 ? o.value(tc, k) : 0;
+    if (o.budget.kind === 'perEnergy') {
+      // Gains after the loop (they need the clip's mean band energy): keep the values and energies.
+      for (let k = 0; k < K; k++) (gains[fi * K + k] = val[k]!), (frameBandE[fi * K + k] = be[k]!);
+      continue;
+    }
     // Band densities the level rule sees. With `invert`, the input is taken to carry a gain
     // 1 + g v already (v = the values): the original densities are estimated by dividing it out,
     // by a few fixed-point passes (the boost of a quiet band depends on its own original level).
@@ -201,6 +218,15 @@ export function modulate(x: Float32Array, o: ModulateOptions): Modulated {
     hostRun = hostNext;
     markRun = markNext;
   }
+  if (o.budget.kind === 'perEnergy') {
+    let sum = 0;
+    let cnt = 0;
+    for (let fi = 0; fi < F; fi++) if (active[fi]) for (let k = 0; k < K; k++) if (bandBins[k]! > 0) (sum += frameBandE[fi * K + k]!), cnt++;
+    const mean = cnt > 0 ? sum / cnt : 0;
+    const floor = o.budget.floor;
+    for (let fi = 0; fi < F; fi++)
+      for (let k = 0; k < K; k++) gains[fi * K + k] = active[fi] && mean > 0 ? gains[fi * K + k]! / (frameBandE[fi * K + k]! / mean + floor) : 0;
+  }
   const out = new Float64Array(N);
   const synth = (alpha: number): Float32Array => {
     const y = Float32Array.from(x);
@@ -212,7 +238,7 @@ export function modulate(x: Float32Array, o: ModulateOptions): Modulated {
         if (k >= 0) {
           const g = gains[fi * K + k]!;
           // 'divide': the tile's magnitude divided by |1 + g|^alpha (alpha 1: exactly what a gain 1 + g did to it), |1 + g| floored at 1/4.
-          G = o.mode === 'add' ? alpha * g : Math.max(0.25, Math.abs(1 + g)) ** -alpha - 1;
+          G = o.mode === 'add' ? alpha * g : o.mode === 'exp' ? Math.exp(Math.max(-2, Math.min(2, -alpha * g))) - 1 : Math.max(0.25, Math.abs(1 + g)) ** -alpha - 1;
         }
         re[i] = specRe[fi * bins + i]! * G;
         im[i] = specIm[fi * bins + i]! * G;
@@ -234,7 +260,7 @@ export function modulate(x: Float32Array, o: ModulateOptions): Modulated {
     const s1 = snrDb(x, y1);
     if (!Number.isFinite(s1) || s1 > 200) return { y: Float32Array.from(x), snrDb: Infinity, alpha: 0 };
     alpha = 1e-3 * 10 ** ((s1 - target) / 20);
-    if (o.mode === 'divide') {
+    if (o.mode !== 'add') {
       // Nonlinear: bisect on log alpha around the linear estimate.
       let lo = alpha / 8;
       let hi = alpha * 8;

@@ -32,7 +32,7 @@ export interface ApplyOptions {
   /** Clip time (s) of the detector window start of attacker chip 0 (frames centred 8 ms and 24 ms into each chip). */
   chip0Sec: number;
   value: TileValue;
-  mode: 'add' | 'divide';
+  mode: 'add' | 'divide' | 'exp';
   level: Level;
   budget: Budget;
   masking?: MaskingModel;

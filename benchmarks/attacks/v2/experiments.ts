@@ -37,9 +37,9 @@ import type { ClipOutcome, MaterialSpec, ScanResult } from '../harness.js';
 import { copy as copyDenoised } from '../v1/attacks.js';
 import { FeatureStore, chipStartSec, estimatePayload, estimateSync, estimateTimecode, refinePhase } from '../v1/estimate.js';
 import { scorePayload, scoreSync, scoreTimecode } from '../v1/score.js';
-import { DetectorCache, legStatisticAt } from '../earmark.js';
+import { DetectorCache, legStatisticAt, weightTable } from '../earmark.js';
 import type { BandAnalysis } from '../earmark.js';
-import { addAligned, chip0Of, contour, forge, imposeLog, logRatio, minimum, scramble, strip } from './attacks.js';
+import { addAligned, applyValues, chip0Of, contour, forge, imposeLog, logRatio, minimum, scramble, strip } from './attacks.js';
 import type { TileValue } from './attacks.js';
 import { calibrateLeg, chipFeatures, keyValue, legValue, payloadValue, singleShot } from './estimate.js';
 import type { ChipFeatures, KeyEstimate, LegCalibration } from './estimate.js';
@@ -63,7 +63,9 @@ export interface Ctx extends CtxV1 {
   /**
    * strip: 'host' = the removal diagnostic instead of scans: leg A's statistic at its true place
    * (scoring with the key) on each attacked clip, with the host bits read from the attacked clip
-   * (what the detector does) and from the clip before the attack (AAC 64k both).
+   * (what the detector does) and from the clip before the attack (AAC 64k both). 'evidence' = where
+   * the leaker's clip keeps its evidence and how well the single shot reads it there (per boost bin,
+   * per band quarter, per decile of the estimate's confidence; scoring with the key), no attacks.
    */
   diag?: string;
   /** strip: the first clip index run (clips from..clips-1 of the same draw; splits a run between processes). Default 0. */
@@ -486,6 +488,42 @@ function flagText(t: ForgeTally): string {
 // ---------------------------------------------------------------------------------------------
 // 3. Removal
 
+/** The evidence diagnostic's lines for one clip (see Ctx.diag 'evidence'): totals, by boost bin, by band quarter, by confidence decile. */
+function evidenceLines(f: ChipFeatures, soft: Float32Array, truth: { sign: Int8Array; weight: Float32Array }): string[] {
+  const K = V2.bands;
+  const tiles: { conf: number; right: number; e: number; band: number; bin: number }[] = [];
+  let q = 0;
+  for (let j = 0; j < f.chips; j++)
+    for (let k = 0; k < K; k++) {
+      const x = f.r[j * K + k]!;
+      const s = truth.sign[j * K + k]!;
+      if (x === 0 || s === 0) continue;
+      const h = truth.weight[j * K + k]!;
+      const v = soft[j * K + k]!;
+      tiles.push({ conf: Math.abs(v), right: (v > 0 ? 1 : -1) === s ? 1 : 0, e: x * s * h, band: k, bin: f.bins[j * K + k]! });
+      q += (x * h) ** 2;
+    }
+  const E = tiles.reduce((a, t) => a + t.e, 0);
+  const group = (part: typeof tiles): string => `n ${part.length}, acc ${pct(part.reduce((a, t) => a + t.right, 0) / Math.max(1, part.length))}, evidence ${Math.round((100 * part.reduce((a, t) => a + t.e, 0)) / E)}%`;
+  const bins: string[] = [];
+  for (let b = 0; b < WEIGHT_BINS; b += 2) {
+    const part = tiles.filter((t) => t.bin >> 1 === b >> 1);
+    if (part.length) bins.push(`${b}-${b + 1}: ${group(part)}`);
+  }
+  const quarters = [0, 1, 2, 3].map((g) => `${g * 8}-${g * 8 + 7}: ${group(tiles.filter((t) => t.band >> 3 === g))}`);
+  const byConf = [...tiles].sort((a, b) => b.conf - a.conf);
+  const deciles = Array.from({ length: 10 }, (_, d) => {
+    const part = byConf.slice(Math.floor((d * byConf.length) / 10), Math.floor(((d + 1) * byConf.length) / 10));
+    return `${Math.round((100 * part.reduce((a, t) => a + t.right, 0)) / Math.max(1, part.length))}%/${Math.round((100 * part.reduce((a, t) => a + t.e, 0)) / E)}`;
+  });
+  return [
+    `tiles ${tiles.length}, z ${fmtNum(E / Math.sqrt(q))}, accuracy ${pct(tiles.reduce((a, t) => a + t.right, 0) / Math.max(1, tiles.length))}`,
+    `boost bin ${bins.join('; ')}`,
+    `bands ${quarters.join('; ')}`,
+    `confidence deciles (accuracy / evidence %): ${deciles.join(' ')}`,
+  ];
+}
+
 interface StripSetting {
   name: string;
   /** Weight of the single-shot leg estimate next to the key estimate (0: key layer only). */
@@ -493,6 +531,12 @@ interface StripSetting {
   level: { alpha: number } | { snrDb: number };
   /** After the division, fill the rest of the 25 dB budget with the leg estimate's division or the host-bit scramble; 'scramble-only': the scramble alone at `level`. */
   fill?: 'leg' | 'scramble' | 'scramble-only';
+  /**
+   * The leg estimate alone, allocated against the detector (modulator.ts 'perEnergy'): value = the
+   * detector's public tile weight (band, boost bin) x the soft estimate, change per tile in
+   * proportion to value / (energy share + `alloc`).
+   */
+  alloc?: number;
 }
 
 export async function expStrip(ctx: Ctx): Promise<string> {
@@ -511,7 +555,10 @@ export async function expStrip(ctx: Ctx): Promise<string> {
     { name: 'leg estimate alone divided out (key layer kept), scaled to 25 dB', leg: Infinity, level: { snrDb: 25 } },
     { name: 'host-bit scramble (random gain per 128 ms cell and band group, gamma 0.5), 25 dB', leg: 0, level: { snrDb: 25 }, fill: 'scramble-only' },
     { name: 'key divided out (alpha 1), then host-bit scramble with the rest of the 25 dB', leg: 0, level: { alpha: 1 }, fill: 'scramble' },
+    { name: "leg estimate alone, allocated against the detector's weights per unit of energy (floor 0.01), 25 dB", leg: Infinity, level: { snrDb: 25 }, alloc: 0.01 },
+    { name: "leg estimate alone, allocated against the detector's weights per unit of energy (floor 0.1), 25 dB", leg: Infinity, level: { snrDb: 25 }, alloc: 0.1 },
   ];
+  const W = weightTable(PROFILE_V2, 'leg');
   const r = rng(90210);
   const starts = Array.from({ length: nClips }, () => Math.round(r() * (T - 31) * 10) / 10);
   const base: ClipOutcome[] = [];
@@ -536,6 +583,15 @@ export async function expStrip(ctx: Ctx): Promise<string> {
     // The clip after setting st (before the codec), and its SNR against the clip.
     const attacked = (st: StripSetting): { y: Float32Array; snrDb: number } => {
       const value = st.leg === 0 ? (m: number, k: number): number => KA * kvS(m, k) : st.leg === Infinity ? (m: number, k: number): number => LA * legV(m, k) : mix(kvS, KA, legV, LA * st.leg);
+      if (st.alloc !== undefined) {
+        const weighted = (m: number, k: number): number => {
+          const j = m - f.m0;
+          if (m < 0 || j < 0 || j >= f.chips) return 0;
+          const b = f.bins[j * V2.bands + k]!;
+          return b >= WEIGHT_BINS ? 0 : (W ? W[k * WEIGHT_BINS + b]! : 1) * legV(m, k);
+        };
+        return applyValues(clip, { chip0Sec: chip0Of(est, start), value: weighted, mode: 'exp', level: st.level, budget: { kind: 'perEnergy', floor: st.alloc, sec: 3 } });
+      }
       if (st.fill === 'scramble-only') return atSnr(clip, scramble(clip, chip0Of(est, start), cellPhase, rng(8000 + i), 0.5), (st.level as { snrDb: number }).snrDb);
       const y = strip(clip, start, est, value, st.level);
       if (!st.fill) return y;
@@ -553,14 +609,21 @@ export async function expStrip(ctx: Ctx): Promise<string> {
       const out = Float32Array.from(y.y, (v, t) => v + c * ds[t]!);
       return { y: out, snrDb: snrDb(clip, out) };
     };
+    if (ctx.diag === 'evidence') {
+      const lines = evidenceLines(f, singleShot(f, kvH, cal, 'soft'), truthOf(diagKey, SCENARIO.legA, f, clip, sessionChipOf(est.sync, SCENARIO.offsetSec)));
+      diagLines.push(`clip ${i}: ${lines[0]}`, ...lines.slice(1).map((l) => `  ${l}`));
+      ctx.log(`  evidence clip ${i}: ${lines[0]}`);
+      continue;
+    }
     if (ctx.diag === 'host') {
       const analysed = (x: Float32Array): BandAnalysis => analyzeClip(x, RATE, PROFILE_V2);
       const at = (rx: BandAnalysis, host: BandAnalysis): number => legStatisticAt(rx, host, diagKey, SCENARIO.legA, tau0, diagCache);
       const a0 = analysed(rx0);
       const line: string[] = [`base ${fmtNum(at(a0, a0))}`];
       for (const st of settings) {
-        const a = analysed(await codec(attacked(st).y, 'aac:64', 4000 + i));
-        line.push(`${fmtNum(at(a, a))} (${fmtNum(at(a, a0))})`);
+        const y = attacked(st);
+        const a = analysed(await codec(y.y, 'aac:64', 4000 + i));
+        line.push(`${fmtNum(at(a, a))} (${fmtNum(at(a, a0))}) ${fmtNum(y.snrDb)} dB`);
       }
       diagLines.push(`clip ${i}: ${line.join(' / ')}`);
       ctx.log(`  strip diag clip ${i}: ${line.join(' / ')}`);
@@ -583,11 +646,21 @@ export async function expStrip(ctx: Ctx): Promise<string> {
       ctx.log(`  strip ${i + 1}/${nClips} clips (${fmtNum(el / 60)} min): base ${base.filter((o) => o.named).length}; ${res.map((x) => x.os.filter((o) => o.named).length).join(' / ')} named; fallback ran ${fb.secs.length}/${fb.scans}, median ${fmtNum(median(fb.secs))} s`);
     }
   }
+  if (ctx.diag === 'evidence')
+    return [
+      '## 3c. Where the leaker\'s clip keeps its evidence',
+      '',
+      "Each clip of section 3 as the leaker holds it (before any attack), at the key estimate's alignment: per tile the detector's feature r (weighted, as the detector computes it), the effective sign s the detector reads (leg A's PRF sign x the host bit, weight |host bit|; scoring with the key) and the leaker's soft single shot v. Evidence = sum of r s |h| (its share per group, in %; the clip's z = evidence / sqrt(sum (r h)^2)); accuracy = fraction of tiles where sign(v) = s. Groups: the tile's masking-boost bin (boost^2 = peak / density, bins of two octaves of boost^2: bin 10-11 = boost >= 32), the band quarter (bands 0-7 = 300-1000 Hz ... 24-31 = 4-7 kHz), the decile of |v| (most confident first).",
+      '',
+      '```',
+      ...diagLines,
+      '```',
+    ].join('\n');
   if (ctx.diag === 'host')
     return [
       '## 3b. Removal diagnostic: mark taken out, or host bits moved?',
       '',
-      `Leg A's plain leg-layer statistic at its true place (scoring with the key: benchmarks/attacks/earmark.ts legStatisticAt), AAC 64k, for the settings of section 3 in its order (${settings.map((st) => st.name).join('; ')}); each entry: host bits read from the attacked clip, as the detector does (in brackets: host bits read from the clip before the attack, features from the attacked clip). A large bracketed value beside a small plain one means the attack moved the host bits rather than removing the mark. The attacked clips are section 3's, made by the same code.`,
+      `Leg A's plain leg-layer statistic at its true place (scoring with the key: benchmarks/attacks/earmark.ts legStatisticAt), AAC 64k, for the settings of section 3 in its order (${settings.map((st) => st.name).join('; ')}); each entry: host bits read from the attacked clip, as the detector does (in brackets: host bits read from the clip before the attack, features from the attacked clip), then the attack's SNR against the clip. A large bracketed value beside a small plain one means the attack moved the host bits rather than removing the mark. The attacked clips are section 3's, made by the same code.`,
       '',
       '```',
       ...diagLines,
