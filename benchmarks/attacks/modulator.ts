@@ -38,7 +38,17 @@ export type Budget =
    * detector's weight times the soft estimate, E is the frame's band energy over the clip's mean band
    * energy plus `floor` (which bounds the change in near-silent bands). No masking model.
    */
-  | { kind: 'perEnergy'; floor: number; sec: number };
+  | {
+      kind: 'perEnergy';
+      floor: number;
+      sec: number;
+      /**
+       * A perceptual limit instead of SNR alone: no tile's relative change |G| larger than the
+       * embedder's own largest gain there (strength x its masking boost: the mark's masking
+       * allowance, the options' masking model). Unset: SNR alone bounds the change.
+       */
+      maskLimit?: { strength: number };
+    };
 export type Level = { snrDb: number } | { alpha: number };
 /** earmark's level rule (strength 0.014 or the study's, 24 dB running budget over 3 s). */
 export const EMBEDDER_BUDGET: Budget = { kind: 'embedder', strength: STUDY.strength ?? 0.014, budgetDb: 24, sec: 3 };
@@ -135,6 +145,7 @@ export function modulate(x: Float32Array, o: ModulateOptions): Modulated {
   let markRun = 0;
   const active = new Uint8Array(F);
   const frameBandE = o.budget.kind === 'perEnergy' ? new Float32Array(F * K) : new Float32Array(0);
+  const limits = o.budget.kind === 'perEnergy' && o.budget.maskLimit ? new Float32Array(F * K) : null;
   for (let fi = 0; fi < F; fi++) {
     const start = c0 + (jLo + fi) * HOP - N / 2;
     let ms = 0;
@@ -166,6 +177,17 @@ export function modulate(x: Float32Array, o: ModulateOptions): Modulated {
     if (o.budget.kind === 'perEnergy') {
       // Gains after the loop (they need the clip's mean band energy): keep the values and energies.
       for (let k = 0; k < K; k++) (gains[fi * K + k] = val[k]!), (frameBandE[fi * K + k] = be[k]!);
+      if (limits) {
+        // The embedder's boost of each band (its masking model, forward memory included).
+        let pk = maskRef * maskDecay;
+        for (let k = 0; k < K; k++) if (bandBins[k]! > 0) pk = Math.max(pk, be[k]! / bandBins[k]!);
+        const strength = (o.budget as { maskLimit: { strength: number } }).maskLimit.strength;
+        for (let k = 0; k < K; k++) {
+          const p = bandBins[k]! > 0 ? be[k]! / bandBins[k]! : 0;
+          limits[fi * K + k] = p > 0 ? strength * (o.masking.exponent > 0 ? Math.min(o.masking.cap, (pk / p) ** o.masking.exponent) : 1) : 0;
+        }
+        maskRef = pk;
+      }
       continue;
     }
     // Band densities the level rule sees. With `invert`, the input is taken to carry a gain
@@ -239,6 +261,10 @@ export function modulate(x: Float32Array, o: ModulateOptions): Modulated {
           const g = gains[fi * K + k]!;
           // 'divide': the tile's magnitude divided by |1 + g|^alpha (alpha 1: exactly what a gain 1 + g did to it), |1 + g| floored at 1/4.
           G = o.mode === 'add' ? alpha * g : o.mode === 'exp' ? Math.exp(Math.max(-2, Math.min(2, -alpha * g))) - 1 : Math.max(0.25, Math.abs(1 + g)) ** -alpha - 1;
+          if (limits) {
+            const lim = limits[fi * K + k]!;
+            G = G > lim ? lim : G < -lim ? -lim : G;
+          }
         }
         re[i] = specRe[fi * bins + i]! * G;
         im[i] = specIm[fi * bins + i]! * G;

@@ -38,6 +38,7 @@ import { copy as copyDenoised } from '../v1/attacks.js';
 import { FeatureStore, chipStartSec, estimatePayload, estimateSync, estimateTimecode, refinePhase } from '../v1/estimate.js';
 import { scorePayload, scoreSync, scoreTimecode } from '../v1/score.js';
 import { DetectorCache, legStatisticAt, weightTable } from '../earmark.js';
+import { EMBEDDER_BUDGET } from '../modulator.js';
 import type { BandAnalysis } from '../earmark.js';
 import { addAligned, applyValues, chip0Of, contour, forge, imposeLog, logRatio, minimum, scramble, strip } from './attacks.js';
 import type { TileValue } from './attacks.js';
@@ -537,6 +538,8 @@ interface StripSetting {
    * proportion to value / (energy share + `alloc`).
    */
   alloc?: number;
+  /** With alloc: no tile changed by more than the embedder's own largest gain there (the mark's masking allowance). */
+  maskLimited?: boolean;
 }
 
 export async function expStrip(ctx: Ctx): Promise<string> {
@@ -557,6 +560,7 @@ export async function expStrip(ctx: Ctx): Promise<string> {
     { name: 'key divided out (alpha 1), then host-bit scramble with the rest of the 25 dB', leg: 0, level: { alpha: 1 }, fill: 'scramble' },
     { name: "leg estimate alone, allocated against the detector's weights per unit of energy (floor 0.01), 25 dB", leg: Infinity, level: { snrDb: 25 }, alloc: 0.01 },
     { name: "leg estimate alone, allocated against the detector's weights per unit of energy (floor 0.1), 25 dB", leg: Infinity, level: { snrDb: 25 }, alloc: 0.1 },
+    { name: "the same (floor 0.01) within the mark's masking allowance (no tile changed by more than the embedder's own largest gain there), <= 25 dB", leg: Infinity, level: { snrDb: 25 }, alloc: 0.01, maskLimited: true },
   ];
   const W = weightTable(PROFILE_V2, 'leg');
   const r = rng(90210);
@@ -590,7 +594,7 @@ export async function expStrip(ctx: Ctx): Promise<string> {
           const b = f.bins[j * V2.bands + k]!;
           return b >= WEIGHT_BINS ? 0 : (W ? W[k * WEIGHT_BINS + b]! : 1) * legV(m, k);
         };
-        return applyValues(clip, { chip0Sec: chip0Of(est, start), value: weighted, mode: 'exp', level: st.level, budget: { kind: 'perEnergy', floor: st.alloc, sec: 3 } });
+        return applyValues(clip, { chip0Sec: chip0Of(est, start), value: weighted, mode: 'exp', level: st.level, budget: { kind: 'perEnergy', floor: st.alloc, sec: 3, ...(st.maskLimited && EMBEDDER_BUDGET.kind === 'embedder' ? { maskLimit: { strength: EMBEDDER_BUDGET.strength } } : {}) } });
       }
       if (st.fill === 'scramble-only') return atSnr(clip, scramble(clip, chip0Of(est, start), cellPhase, rng(8000 + i), 0.5), (st.level as { snrDb: number }).snrDb);
       const y = strip(clip, start, est, value, st.level);
